@@ -1,0 +1,136 @@
+//! Support for the end-to-end tests: run the built fork (`target/toolchain/`, made by
+//! `cargo xtask build`) on fresh copies of the fixture projects in `fixtures/`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The fork laid out as a toolchain.
+pub struct Fork {
+    toolchain: PathBuf,
+}
+
+impl Fork {
+    /// `CARGO_DYNAMIC_TOOLCHAIN` (set by `cargo xtask test`), else `target/toolchain/`.
+    pub fn locate() -> Fork {
+        let toolchain = std::env::var_os("CARGO_DYNAMIC_TOOLCHAIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target").join("toolchain"));
+        assert!(
+            toolchain.join("bin").join("cargo").exists(),
+            "no fork at {}: run the tests with `cargo xtask test`, which builds it first",
+            toolchain.display()
+        );
+        Fork { toolchain }
+    }
+
+    pub fn bin(&self, tool: &str) -> PathBuf {
+        self.toolchain.join("bin").join(tool)
+    }
+
+    /// The fork's cargo in `dir`, with an environment as clean as a user's shell: nothing of
+    /// the cargo running these tests leaks in, and the compiler comes from the fork's toolchain.
+    pub fn cargo(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(self.bin("cargo"));
+        cmd.current_dir(dir).args(args);
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            let keep = ["CARGO_HOME", "CARGO_NET_", "CARGO_HTTP_", "CARGO_REGISTRIES_"]
+                .iter()
+                .any(|kept| key.starts_with(kept));
+            if (key.starts_with("CARGO") && !keep)
+                || key.starts_with("RUSTC")
+                || key.starts_with("RUSTDOC")
+                || key.starts_with("RUSTFLAGS")
+                || key.starts_with("RUSTUP_TOOLCHAIN")
+            {
+                cmd.env_remove(key.as_ref());
+            }
+        }
+        cmd.env("RUSTC", self.bin("rustc"))
+            .env("RUSTDOC", self.bin("rustdoc"));
+        cmd
+    }
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("tests/e2e sits two levels below the workspace root")
+        .to_path_buf()
+}
+
+/// A private copy of a fixture project, deleted when dropped.
+pub struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn fixture(name: &str) -> Project {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("e2e-{name}-"))
+            .tempdir()
+            .expect("a temporary folder");
+        copy_tree(&source, dir.path());
+        Project { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Runs `cmd`, panicking with its whole output unless it succeeds.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let output = cmd.output().expect("the command starts");
+    assert!(output.status.success(), "{cmd:?} failed:\n{}", describe(&output));
+    output
+}
+
+/// Runs `cmd`, panicking with its whole output unless it fails.
+pub fn run_err(cmd: &mut Command) -> Output {
+    let output = cmd.output().expect("the command starts");
+    assert!(!output.status.success(), "{cmd:?} succeeded, but must fail:\n{}", describe(&output));
+    output
+}
+
+pub fn describe(output: &Output) -> String {
+    format!(
+        "status: {}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 stdout")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("UTF-8 stderr")
+}
+
+/// The upstream version the fork is built on, from `upstream.toml`.
+pub fn upstream_version() -> String {
+    let pin = fs::read_to_string(workspace_root().join("upstream.toml")).unwrap();
+    pin.lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .map(|v| v.trim_matches('"').to_owned())
+        .expect("upstream.toml has a version")
+}

@@ -1,0 +1,67 @@
+//! `cargo xtask`: the automation of cargo-dynamic, a patch set over upstream Cargo.
+//!
+//! - `upstream`: the pinned crates.io package (fetch, verify, unpack);
+//! - `stack` and `patch_file`: `cargo/` as git commits and `patches/` as files, both ways;
+//! - `toolchain`: building the fork and laying it out as a rustup toolchain;
+//! - `harness`: the tests.
+
+mod harness;
+mod patch_file;
+mod process;
+mod stack;
+mod toolchain;
+mod upstream;
+mod workspace;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Automation of the cargo-dynamic patch stack")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Make cargo/ the pinned upstream Cargo plus every patch of patches/series
+    Sync,
+    /// Export the commits of cargo/ above upstream to patches/
+    Refresh,
+    /// Sync, build the fork (release) and lay it out in target/toolchain/
+    Build,
+    /// Build, then link target/toolchain/ as the rustup toolchain `dynamic`
+    Install,
+    /// Build, then run the patch tests (Cargo's testsuite) and the end-to-end tests
+    Test {
+        /// Also run the upstream testsuite modules the patches could break
+        #[arg(long)]
+        upstream: bool,
+    },
+    /// Build the fork and show it working on the bundled example project
+    Try,
+}
+
+fn main() {
+    let ws = workspace::Workspace::locate();
+    let result = match Cli::parse().command {
+        Cmd::Sync => stack::sync(&ws),
+        Cmd::Refresh => stack::refresh(&ws),
+        Cmd::Build => toolchain::build(&ws).map(drop),
+        Cmd::Install => toolchain::install(&ws),
+        Cmd::Test { upstream } => harness::test(&ws, upstream),
+        Cmd::Try => harness::try_it(&ws),
+    };
+    if let Err(err) = result {
+        // Cargo's own layout: the error, then each cause on its own line.
+        eprintln!("error: {err}");
+        let mut causes = err.chain().skip(1).peekable();
+        if causes.peek().is_some() {
+            eprintln!("\nCaused by:");
+            for cause in causes {
+                eprintln!("  {}", cause.to_string().replace('\n', "\n  "));
+            }
+        }
+        std::process::exit(1);
+    }
+}

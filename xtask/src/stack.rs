@@ -1,0 +1,371 @@
+//! The patch stack in `cargo/`: a git repository whose first commit is the pristine upstream
+//! package (tagged `upstream-<version>`) and whose next commits are the patches of
+//! `patches/series`, one commit each.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use git2::{
+    ApplyLocation, Diff, DiffFormat, DiffOptions, DiffStatsFormat, IndexAddOption, Oid,
+    Repository, RepositoryInitOptions, ResetType, Signature, Status, StatusOptions,
+};
+use sha2::{Digest, Sha256};
+
+use crate::patch_file::{self, Patch};
+use crate::process::step;
+use crate::upstream::{self, Pin};
+use crate::workspace::Workspace;
+
+/// Points at the commit that `cargo/` had after the last sync or refresh: commits above it
+/// are work not yet exported to `patches/`.
+const SYNCED_REF: &str = "refs/xtask/synced";
+/// Beside it, in `.git/`, the digest of the series that commit was made from.
+const SYNCED_SERIES_FILE: &str = "xtask-synced-series";
+/// Lines of context around each change, as `git diff` and `patch` expect.
+const CONTEXT_LINES: u32 = 3;
+
+pub struct Stack {
+    repo: Repository,
+}
+
+fn upstream_tag(pin: &Pin) -> String {
+    format!("upstream-{}", pin.version)
+}
+
+impl Stack {
+    /// Opens `cargo/`; `None` when it does not exist yet.
+    pub fn open(dir: &Path) -> Result<Option<Stack>> {
+        if !dir.exists() {
+            return Ok(None);
+        }
+        let not_ours = || {
+            format!(
+                "{} exists but was not made by `cargo xtask sync` (no git repository with an \
+                 `upstream-*` tag). Move it away, then run the command again.",
+                dir.display()
+            )
+        };
+        let repo = Repository::open(dir).with_context(not_ours)?;
+        if repo.tag_names(Some("upstream-*"))?.is_empty() {
+            bail!(not_ours());
+        }
+        Ok(Some(Stack { repo }))
+    }
+
+    /// Unpacks the upstream package into the empty folder `dir` and commits it, untouched.
+    pub fn import(dir: &Path, pin: &Pin, crate_bytes: &[u8]) -> Result<Stack> {
+        fs::create_dir_all(dir)?;
+        let repo = Repository::init_opts(dir, RepositoryInitOptions::new().initial_head("main"))
+            .with_context(|| format!("creating a git repository in {}", dir.display()))?;
+        // A build inside cargo/ (`cargo test` there by hand) must not show up as a change.
+        fs::write(repo.path().join("info").join("exclude"), "/target\n")?;
+        upstream::unpack(pin, crate_bytes, dir)?;
+
+        let mut index = repo.index()?;
+        // FORCE: upstream's .gitignore ignores Cargo.lock, which the package ships and the
+        // fork's `--locked` build needs.
+        index.add_all(["*"], IndexAddOption::FORCE, None)?;
+        index.write()?;
+        let tree = repo.find_tree(index.write_tree()?)?;
+        let message = format!(
+            "Import {} {} from crates.io\n\nThe published package, unchanged; sha256 {}.\n",
+            pin.krate, pin.version, pin.sha256
+        );
+        let sig = signature(&repo)?;
+        let commit = repo.commit(Some("HEAD"), &sig, &sig, &message, &tree, &[])?;
+        repo.tag_lightweight(&upstream_tag(pin), &repo.find_object(commit, None)?, false)?;
+        drop(tree);
+        Ok(Stack { repo })
+    }
+
+    /// The pristine upstream commit for `pin`, if `cargo/` was made from that version.
+    fn upstream_commit(&self, pin: &Pin) -> Result<Option<Oid>> {
+        match self
+            .repo
+            .revparse_single(&format!("refs/tags/{}", upstream_tag(pin)))
+        {
+            Ok(object) => Ok(Some(object.peel_to_commit()?.id())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn head(&self) -> Result<Oid> {
+        Ok(self.repo.head()?.peel_to_commit()?.id())
+    }
+
+    /// Files changed in the work tree and not committed (ignored files excepted).
+    pub fn uncommitted_changes(&self) -> Result<Vec<String>> {
+        let mut options = StatusOptions::new();
+        options.include_untracked(true).include_ignored(false);
+        let statuses = self.repo.statuses(Some(&mut options))?;
+        Ok(statuses
+            .iter()
+            .filter(|s| s.status() != Status::CURRENT)
+            .filter_map(|s| s.path().map(str::to_owned))
+            .collect())
+    }
+
+    fn synced_state(&self) -> (Option<Oid>, Option<String>) {
+        let head = self
+            .repo
+            .refname_to_id(SYNCED_REF)
+            .ok();
+        let series = fs::read_to_string(self.repo.path().join(SYNCED_SERIES_FILE)).ok();
+        (head, series)
+    }
+
+    fn mark_synced(&self, series: &[Patch]) -> Result<()> {
+        self.repo
+            .reference(SYNCED_REF, self.head()?, true, "xtask: in step with patches/")?;
+        fs::write(self.repo.path().join(SYNCED_SERIES_FILE), series_digest(series))?;
+        Ok(())
+    }
+
+    /// The commits above upstream, oldest first, as patches.
+    pub fn export(&self, pin: &Pin) -> Result<Vec<Patch>> {
+        let base = self.upstream_commit(pin)?.with_context(|| {
+            format!("cargo/ has no `{}` tag: it was made from another version", upstream_tag(pin))
+        })?;
+        let mut commits = Vec::new();
+        let mut commit = self.repo.find_commit(self.head()?)?;
+        while commit.id() != base {
+            if commit.parent_count() != 1 {
+                bail!(
+                    "commit {} in cargo/ is not a plain commit above `{}`: the stack must be \
+                     a straight line of commits (rebase it onto the tag)",
+                    commit.id(),
+                    upstream_tag(pin)
+                );
+            }
+            let parent = commit.parent(0)?;
+            commits.push(commit);
+            commit = parent;
+        }
+        commits.reverse();
+
+        commits
+            .iter()
+            .enumerate()
+            .map(|(i, commit)| {
+                let (subject, fields) =
+                    Patch::split_commit_message(commit.message().unwrap_or_default());
+                let diff = self.repo.diff_tree_to_tree(
+                    Some(&commit.parent(0)?.tree()?),
+                    Some(&commit.tree()?),
+                    Some(DiffOptions::new().context_lines(CONTEXT_LINES).show_binary(true)),
+                )?;
+                Ok(Patch {
+                    file_name: patch_file::file_name(i + 1, &subject),
+                    stat: diff_stat(&diff)?,
+                    diff: diff_text(&diff)?,
+                    subject,
+                    fields,
+                })
+            })
+            .collect()
+    }
+
+    /// Applies each patch as a commit on top of HEAD.
+    fn apply(&self, patches: &[Patch]) -> Result<()> {
+        let sig = signature(&self.repo)?;
+        for (i, patch) in patches.iter().enumerate() {
+            let diff = Diff::from_buffer(patch.diff.as_bytes())
+                .with_context(|| format!("patches/{} is not a valid diff", patch.file_name))?;
+            self.repo
+                .apply(&diff, ApplyLocation::Both, None)
+                .with_context(|| {
+                    format!(
+                        "patches/{} does not apply. cargo/ now holds upstream and the {i} \
+                         patch(es) before it: apply the rest by hand (`git -C cargo apply -3 \
+                         ../patches/{}`), resolve, commit, then `cargo xtask refresh`",
+                        patch.file_name, patch.file_name
+                    )
+                })?;
+            let mut index = self.repo.index()?;
+            let tree = self.repo.find_tree(index.write_tree()?)?;
+            let parent = self.repo.find_commit(self.head()?)?;
+            self.repo.commit(
+                Some("HEAD"),
+                &sig,
+                &sig,
+                &patch.commit_message(),
+                &tree,
+                &[&parent],
+            )?;
+            step("Applied", &patch.file_name);
+        }
+        Ok(())
+    }
+}
+
+fn signature(repo: &Repository) -> Result<Signature<'static>> {
+    Ok(repo
+        .signature()
+        .or_else(|_| Signature::now("cargo-dynamic xtask", "xtask@localhost"))?)
+}
+
+fn diff_text(diff: &Diff<'_>) -> Result<String> {
+    let mut text = Vec::new();
+    diff.print(DiffFormat::Patch, |_, _, line| {
+        if matches!(line.origin(), '+' | '-' | ' ') {
+            text.push(line.origin() as u8);
+        }
+        text.extend_from_slice(line.content());
+        true
+    })?;
+    String::from_utf8(text).context("a patch touches a file that is not UTF-8")
+}
+
+fn diff_stat(diff: &Diff<'_>) -> Result<String> {
+    let buf = diff.stats()?.to_buf(DiffStatsFormat::FULL, 80)?;
+    Ok(buf.as_str().unwrap_or_default().trim_end().to_owned())
+}
+
+fn series_digest(series: &[Patch]) -> String {
+    let mut hasher = Sha256::new();
+    for patch in series {
+        hasher.update(patch.render());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Patches compare by what they do, not by their file names or diffstat.
+fn same_series(a: &[Patch], b: &[Patch]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(a, b)| {
+            (&a.subject, &a.fields, &a.diff) == (&b.subject, &b.fields, &b.diff)
+        })
+}
+
+/// `cargo xtask sync`: makes `cargo/` upstream plus `patches/series`, without ever dropping
+/// work that exists only in `cargo/`.
+pub fn sync(ws: &Workspace) -> Result<()> {
+    let pin = Pin::load(ws)?;
+    let series = patch_file::read_series(&ws.patches())?;
+    let dir = ws.fork_source();
+
+    let Some(stack) = Stack::open(&dir)? else {
+        return create(ws, &pin, &series, &dir);
+    };
+    let changes = stack.uncommitted_changes()?;
+    let (synced_head, synced_series) = stack.synced_state();
+    let untouched = changes.is_empty() && synced_head == Some(stack.head()?);
+
+    if untouched && synced_series.as_deref() == Some(series_digest(&series).as_str()) {
+        if stack.upstream_commit(&pin)?.is_some() {
+            step("Fresh", "cargo/ is upstream plus patches/series");
+            return Ok(());
+        }
+    }
+    if let Some(base) = stack.upstream_commit(&pin)? {
+        let exported = stack.export(&pin)?;
+        if same_series(&exported, &series) {
+            if !changes.is_empty() {
+                step(
+                    "Note",
+                    format!(
+                        "cargo/ has {} uncommitted change(s); they reach patches/ once \
+                         committed there and exported with `cargo xtask refresh`",
+                        changes.len()
+                    ),
+                );
+            }
+            stack.mark_synced(&series)?;
+            step("Fresh", "cargo/ is upstream plus patches/series");
+            return Ok(());
+        }
+        refuse_if_local_work(&stack, &changes, untouched)?;
+        step("Resetting", format!("cargo/ to `{}`", upstream_tag(&pin)));
+        let object = stack.repo.find_object(base, None)?;
+        stack.repo.reset(&object, ResetType::Hard, None)?;
+        stack.apply(&series)?;
+        stack.mark_synced(&series)?;
+        return Ok(());
+    }
+
+    // cargo/ was made from another upstream version than the pin says.
+    refuse_if_local_work(&stack, &changes, untouched)?;
+    drop(stack);
+    step("Removing", "cargo/, made from another upstream version");
+    fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    create(ws, &pin, &series, &dir)
+}
+
+fn refuse_if_local_work(stack: &Stack, changes: &[String], untouched: bool) -> Result<()> {
+    if !changes.is_empty() {
+        bail!(
+            "cargo/ has uncommitted changes ({}{}), which syncing would lose.\n\
+             Commit them in cargo/ and export them with `cargo xtask refresh`, or drop them \
+             with `git -C cargo stash`; then run the command again. Nothing was changed.",
+            changes.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+            if changes.len() > 3 { ", ..." } else { "" }
+        );
+    }
+    if !untouched {
+        let head = stack.head()?;
+        bail!(
+            "cargo/ has commits that are not in patches/ (HEAD is {head:.9}), which syncing \
+             would lose.\n\
+             Export them with `cargo xtask refresh`, or drop them with \
+             `git -C cargo reset --hard {SYNCED_REF}`; then run the command again. \
+             Nothing was changed."
+        );
+    }
+    Ok(())
+}
+
+fn create(ws: &Workspace, pin: &Pin, series: &[Patch], dir: &PathBuf) -> Result<()> {
+    step("Fetching", format!("{} {} from crates.io", pin.krate, pin.version));
+    let bytes = upstream::fetch(ws, pin)?;
+    step("Unpacking", format!("{} {} into cargo/", pin.krate, pin.version));
+    let stack = Stack::import(dir, pin, &bytes).inspect_err(|_| {
+        // A half-made cargo/ would be refused by the next sync: leave nothing behind.
+        let _ = fs::remove_dir_all(dir);
+    })?;
+    stack.apply(series)?;
+    stack.mark_synced(series)?;
+    Ok(())
+}
+
+/// `cargo xtask refresh`: writes the commits of `cargo/` above upstream to `patches/`.
+pub fn refresh(ws: &Workspace) -> Result<()> {
+    let pin = Pin::load(ws)?;
+    let stack = Stack::open(&ws.fork_source())?
+        .context("there is no cargo/ to export: run `cargo xtask sync` first")?;
+    let changes = stack.uncommitted_changes()?;
+    if !changes.is_empty() {
+        step(
+            "Warning",
+            format!(
+                "{} uncommitted change(s) in cargo/ are not exported: commit them first",
+                changes.len()
+            ),
+        );
+    }
+    let patches = stack.export(&pin)?;
+    patch_file::validate(&patches)?;
+    patch_file::write_series(&ws.patches(), &patches)?;
+    stack.mark_synced(&patches)?;
+    let (mut insertions, mut deletions) = (0, 0);
+    for patch in &patches {
+        let diff = Diff::from_buffer(patch.diff.as_bytes())?;
+        let stats = diff.stats()?;
+        insertions += stats.insertions();
+        deletions += stats.deletions();
+    }
+    step(
+        "Exported",
+        format!(
+            "{} patch(es) to patches/: {insertions} line(s) added and {deletions} removed in \
+             upstream Cargo",
+            patches.len()
+        ),
+    );
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! The fork as a toolchain: build it, lay it out like a rustup toolchain, link it into rustup.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::process::{cargo, run, run_captured, step};
+use crate::stack;
+use crate::workspace::Workspace;
+
+/// The rustup toolchain name the fork is linked as: `cargo +dynamic ...`.
+pub const TOOLCHAIN_NAME: &str = "dynamic";
+
+/// The rustc the fork is built with and laid out beside.
+pub struct Rustc {
+    pub release: String,
+    pub sysroot: PathBuf,
+}
+
+impl Rustc {
+    pub fn query() -> Result<Rustc> {
+        let rustc = || Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()));
+        let verbose = run_captured(rustc().arg("-vV"))?;
+        let release = verbose
+            .lines()
+            .find_map(|l| l.strip_prefix("release: "))
+            .context("`rustc -vV` printed no `release:` line")?
+            .to_owned();
+        let sysroot = run_captured(rustc().args(["--print", "sysroot"]))?;
+        Ok(Rustc {
+            release,
+            sysroot: PathBuf::from(sysroot.trim()),
+        })
+    }
+
+    /// The release channel the fork is built for: the toolchain's own, so that the fork
+    /// accepts `-Z` flags exactly where the stock cargo of this toolchain does.
+    pub fn channel(&self) -> &'static str {
+        ["nightly", "beta", "dev"]
+            .into_iter()
+            .find(|c| self.release.contains(&format!("-{c}")))
+            .unwrap_or("stable")
+    }
+}
+
+/// Environment for every compilation of the fork's source, release build and testsuite alike.
+pub fn fork_source_env() -> [(&'static str, &'static str); 2] {
+    [
+        // `cargo -V` names the patch set's version (patch 0001 reads it).
+        ("CARGO_DYNAMIC_VERSION", env!("CARGO_PKG_VERSION")),
+        // Upstream's build script would take the hash of cargo/'s HEAD, a local commit that
+        // changes with every sync and identifies nothing: leave it out.
+        ("CFG_OMIT_GIT_HASH", "1"),
+    ]
+}
+
+/// `cargo xtask build`: sync, build the fork in release mode, lay out `target/toolchain/`.
+/// Returns the path of the fork's `cargo`.
+pub fn build(ws: &Workspace) -> Result<PathBuf> {
+    stack::sync(ws)?;
+    let rustc = Rustc::query()?;
+    step(
+        "Building",
+        format!("the fork (release, {} channel, rustc {})", rustc.channel(), rustc.release),
+    );
+    run(cargo()
+        .args(["build", "--release", "--locked", "--bin", "cargo", "--manifest-path"])
+        .arg(ws.fork_source().join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(ws.fork_target())
+        .envs(fork_source_env())
+        .env("CFG_RELEASE_CHANNEL", rustc.channel()))
+    .context("building the fork failed; the compiler's messages above name the patch to fix")?;
+
+    let built = ws.fork_target().join("release").join("cargo");
+    let fork = lay_out(ws, &rustc, &built)?;
+    let version = run_captured(Command::new(&fork).arg("-V"))?;
+    step("Finished", format!("{} ({})", version.trim(), ws.display(&fork)));
+    Ok(fork)
+}
+
+/// Makes `target/toolchain/` look like a rustup toolchain: `bin/cargo` is the fork, and
+/// everything else (rustc, rustdoc, `lib/`, ...) links to the active toolchain.
+fn lay_out(ws: &Workspace, rustc: &Rustc, fork: &Path) -> Result<PathBuf> {
+    let dir = ws.toolchain();
+    if dir.exists() {
+        fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin)?;
+    for entry in fs::read_dir(&rustc.sysroot)? {
+        let entry = entry?;
+        if entry.file_name() != "bin" {
+            symlink(entry.path(), dir.join(entry.file_name()))?;
+        }
+    }
+    for entry in fs::read_dir(rustc.sysroot.join("bin"))? {
+        let entry = entry?;
+        if entry.file_name() != "cargo" {
+            symlink(entry.path(), bin.join(entry.file_name()))?;
+        }
+    }
+    let cargo = bin.join("cargo");
+    symlink(fork, &cargo)?;
+    Ok(cargo)
+}
+
+/// `cargo xtask install`: links `target/toolchain/` into rustup as `dynamic`.
+pub fn install(ws: &Workspace) -> Result<()> {
+    build(ws)?;
+    run(Command::new("rustup")
+        .args(["toolchain", "link", TOOLCHAIN_NAME])
+        .arg(ws.toolchain()))
+    .context("linking the toolchain needs rustup; without it, run target/toolchain/bin/cargo")?;
+    step(
+        "Installed",
+        format!(
+            "rustup toolchain `{TOOLCHAIN_NAME}` -> {}",
+            ws.toolchain().display()
+        ),
+    );
+    eprintln!(
+        "\n    Use it anywhere with `cargo +{TOOLCHAIN_NAME} ...`.\n    \
+         It follows every later `cargo xtask build`.\n    \
+         Undo with `rustup toolchain uninstall {TOOLCHAIN_NAME}` (removes only the link)."
+    );
+    Ok(())
+}

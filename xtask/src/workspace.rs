@@ -1,0 +1,66 @@
+//! Where things live in this repository.
+
+use std::path::{Path, PathBuf};
+
+/// The checkout of this repository, and the fixed places inside it.
+pub struct Workspace {
+    root: PathBuf,
+}
+
+impl Workspace {
+    pub fn locate() -> Workspace {
+        // xtask lives at `<root>/xtask`; the path is fixed at compile time, which is what a
+        // `cargo xtask` alias builds from.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("xtask sits one level below the workspace root")
+            .to_path_buf();
+        Workspace { root }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The pin of the upstream package.
+    pub fn pin_file(&self) -> PathBuf {
+        self.root.join("upstream.toml")
+    }
+
+    /// Upstream Cargo as a git repository with our patches as commits (generated, ignored).
+    pub fn fork_source(&self) -> PathBuf {
+        self.root.join("cargo")
+    }
+
+    pub fn patches(&self) -> PathBuf {
+        self.root.join("patches")
+    }
+
+    pub fn target(&self) -> PathBuf {
+        self.root.join("target")
+    }
+
+    /// Target directory of the fork's own builds. Kept outside `cargo/` so that re-creating
+    /// `cargo/` (a new upstream version, say) keeps every compiled dependency.
+    pub fn fork_target(&self) -> PathBuf {
+        self.target().join("fork")
+    }
+
+    /// The fork laid out like a rustup toolchain.
+    pub fn toolchain(&self) -> PathBuf {
+        self.target().join("toolchain")
+    }
+
+    /// Scratch space of the xtask itself.
+    pub fn scratch(&self) -> PathBuf {
+        self.target().join("xtask")
+    }
+
+    /// Shows a path relative to the root, as a user would type it from there.
+    pub fn display(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+}
