@@ -103,7 +103,7 @@ pub fn file_name(position: usize, subject: &str) -> String {
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        if slug.len() + word.len() > 50 {
+        if slug.len() + word.len() > 60 {
             break;
         }
         if !slug.is_empty() {
