@@ -1,8 +1,9 @@
 //! The test harnesses: Cargo's own testsuite for the patches, and our end-to-end tests.
 
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
@@ -47,27 +48,88 @@ pub fn test(ws: &Workspace, with_upstream: bool) -> Result<()> {
         let module = name.split("::").next().unwrap_or_default();
         modules.contains(module) || (with_upstream && is_upstream_regression_test(name))
     };
-    run_testsuite(ws, &selected)?;
+    let mut tally = Tally::default();
+    let result = run_testsuite(ws, &selected, &mut tally).and_then(|()| {
+        step("Testing", "our crates: xtask and the end-to-end tests (tests/)");
+        tally
+            .run(
+                cargo()
+                    .current_dir(ws.root())
+                    .args(["test", "--locked", "--workspace"])
+                    .env("CARGO_DYNAMIC_TOOLCHAIN", fork.parent().and_then(Path::parent).unwrap()),
+            )
+            .context("end-to-end or xtask tests failed (see above)")
+    });
+    // One closing line over every harness, for people and for CI alike.
+    println!(
+        "xtask: {} passed, {} failed, {} skipped",
+        tally.passed, tally.failed, tally.ignored
+    );
+    result
+}
 
-    step("Testing", "our crates: xtask and the end-to-end tests (tests/)");
-    run(cargo()
-        .current_dir(ws.root())
-        .args(["test", "--locked", "--workspace"])
-        .env("CARGO_DYNAMIC_TOOLCHAIN", fork.parent().and_then(Path::parent).unwrap()))
-    .context("end-to-end or xtask tests failed (see above)")?;
-    step("Finished", "every test passed");
-    Ok(())
+/// Sums libtest's `test result:` lines over several runs.
+#[derive(Default, Debug, PartialEq)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Tally {
+    /// Runs a `cargo test`, passing its output through and counting its results.
+    fn run(&mut self, cmd: &mut Command) -> Result<()> {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("could not start {}", crate::process::describe(cmd)))?;
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line?;
+            println!("{line}");
+            self.count(&line);
+        }
+        let status = child.wait()?;
+        if !status.success() {
+            bail!("{} failed ({status})", crate::process::describe(cmd));
+        }
+        Ok(())
+    }
+
+    /// `test result: ok. 6 passed; 0 failed; 1 ignored; 0 measured; 5 filtered out; ...`
+    fn count(&mut self, line: &str) {
+        let Some(result) = line.strip_prefix("test result: ") else {
+            return;
+        };
+        for part in result.split([';', '.']) {
+            let mut words = part.split_whitespace();
+            let (Some(n), Some(what)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(n) = n.parse::<u64>() else { continue };
+            match what {
+                "passed" => self.passed += n,
+                "failed" => self.failed += n,
+                "ignored" => self.ignored += n,
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Runs the selected tests of Cargo's testsuite (`cargo/tests/testsuite`) on the fork's source.
-fn run_testsuite(ws: &Workspace, selected: &dyn Fn(&str) -> bool) -> Result<()> {
+fn run_testsuite(ws: &Workspace, selected: &dyn Fn(&str) -> bool, tally: &mut Tally) -> Result<()> {
     let testsuite = || {
         let mut cmd = cargo();
-        cmd.args(["test", "--locked", "--test", "testsuite", "--manifest-path"])
+        // From inside cargo/, so that its `.cargo/config.toml` applies: the snapshot tests
+        // find their files through the `CARGO_RUSTC_CURRENT_DIR` it sets.
+        cmd.current_dir(ws.fork_source())
+            .args(["test", "--locked", "--test", "testsuite", "--manifest-path"])
             .arg(ws.fork_source().join("Cargo.toml"))
             .arg("--target-dir")
             .arg(ws.fork_target())
-            .envs(toolchain::fork_source_env());
+            .envs(toolchain::fork_source_env())
+            // Cross-compilation tests need a second target installed; CI machines have none.
+            .env("CFG_DISABLE_CROSS_TESTS", "1");
         cmd
     };
     step("Compiling", "Cargo's testsuite with the patches (debug)");
@@ -82,30 +144,103 @@ fn run_testsuite(ws: &Workspace, selected: &dyn Fn(&str) -> bool) -> Result<()> 
         bail!("no test of Cargo's testsuite was selected: do the patches add none?");
     }
     step("Testing", format!("{} tests of Cargo's testsuite", names.len()));
-    run(testsuite().arg("--").arg("--exact").args(&names))
+    tally
+        .run(testsuite().arg("--").arg("--exact").args(&names))
         .context("patch tests in Cargo's testsuite failed (see above)")
 }
 
-/// `cargo xtask try`: builds the fork and shows it on the bundled example.
+/// `cargo xtask try`: builds the fork, then shows the `dynamic` profile on the bundled example
+/// (`examples/try`) next to `dev`: same output, same tests, and what it changes.
 pub fn try_it(ws: &Workspace) -> Result<()> {
     let fork = toolchain::build(ws)?;
-    let example = ws.root().join("examples").join("try");
-    let target_dir = ws.target().join("try");
+    // A copy, so that the edit below never touches the repository.
+    let root = ws.target().join("try");
+    let example = root.join("example");
+    let target_dir = root.join("target");
+    copy_example(&ws.root().join("examples").join("try"), &example)?;
     let fork_cargo = |args: &[&str]| {
         let mut cmd = Command::new(&fork);
         cmd.current_dir(&example)
             .args(args)
-            .arg("--target-dir")
-            .arg(&target_dir)
-            // The fork must pick its compiler from its own toolchain folder.
+            .env("CARGO_TARGET_DIR", &target_dir)
+            // The fork picks its compiler from its own toolchain folder.
             .env("RUSTC", fork.with_file_name("rustc"))
+            .env("RUSTDOC", fork.with_file_name("rustdoc"))
             .env_remove("RUSTUP_TOOLCHAIN");
         cmd
     };
-    step("Running", "the example with the fork: `cargo run --locked`");
-    run(&mut fork_cargo(&["run", "--locked"]))?;
-    step("Testing", "the example with the fork: `cargo test --locked`");
-    run(&mut fork_cargo(&["test", "--locked"]))?;
+
+    let modes: [(&str, &[&str]); 2] = [("dev", &[]), ("dynamic", &["--dynamic"])];
+    let mut outputs = Vec::new();
+    for (mode, flag) in modes {
+        step("Building", format!("examples/try with the fork, `{mode}` profile"));
+        run(fork_cargo(&[&["build", "--locked"], flag].concat()).arg("--quiet"))?;
+        step("Running", format!("`cargo run {}`", flag.join(" ")));
+        let output = run_captured(&mut fork_cargo(&[&["run", "--locked", "-q"], flag].concat()))?;
+        print!("{output}");
+        outputs.push(output);
+    }
+    if outputs[0] != outputs[1] {
+        bail!("the example printed different things under `dev` and `dynamic`");
+    }
+    step("Testing", "`cargo test --dynamic` (unit, integration and doc tests)");
+    run(&mut fork_cargo(&["test", "--locked", "-q", "--dynamic"]))?;
+
+    // What the mode changes: the libraries became dylibs, the binary a thin stub.
+    let shared_objects = |dir: &str| -> Result<usize> {
+        Ok(std::fs::read_dir(target_dir.join(dir).join("deps"))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".so"))
+            .count())
+    };
+    // Proc-macros are shared objects in both profiles; only `dynamic` adds the dylibs.
+    let dylibs = shared_objects("dynamic")? - shared_objects("debug")?;
+    let size = |dir: &str| std::fs::metadata(target_dir.join(dir).join("app")).map(|m| m.len());
+    let (dev_size, dynamic_size) = (size("debug")?, size("dynamic")?);
+
+    // One edit-rebuild-run in each mode: a changed string in the binary.
+    let main = example.join("app").join("src").join("main.rs");
+    let source = std::fs::read_to_string(&main)?;
+    let mut times = Vec::new();
+    for (i, (mode, flag)) in modes.into_iter().enumerate() {
+        std::fs::write(&main, source.replace("dynamic world", &format!("edited world {i}")))?;
+        let start = std::time::Instant::now();
+        run(fork_cargo(&[&["run", "--locked", "-q"], flag].concat()).stdout(Stdio::null()))?;
+        times.push((mode, start.elapsed()));
+    }
+    std::fs::write(&main, source)?;
+
+    println!();
+    println!("The `dynamic` profile on examples/try (a workspace lib, a bin, crates.io dependencies):");
+    println!("  same output and test results as `dev`");
+    println!("  {dylibs} libraries built as dylibs in target/try/target/dynamic/deps");
+    println!(
+        "  binary: {} KiB under `dev`, {} KiB under `dynamic`",
+        dev_size / 1024,
+        dynamic_size / 1024
+    );
+    for (mode, time) in times {
+        println!("  edit of the bin, rebuild and run under `{mode}`: {:.2} s", time.as_secs_f64());
+    }
+    println!("  (one run each, not a benchmark)");
+    Ok(())
+}
+
+/// Copies the example's sources (not its `target/`) over `to`.
+fn copy_example(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if entry.file_name() == "target" {
+            continue;
+        }
+        let dest = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_example(&entry.path(), &dest)?;
+        } else {
+            std::fs::copy(entry.path(), &dest)?;
+        }
+    }
     Ok(())
 }
 
@@ -136,6 +271,15 @@ mod tests {
         ])];
         let modules: Vec<_> = modules_touched_by(&series).into_iter().collect();
         assert_eq!(modules, ["cargo_build", "version"]);
+    }
+
+    #[test]
+    fn tally_sums_libtest_result_lines() {
+        let mut tally = Tally::default();
+        tally.count("test result: ok. 6 passed; 0 failed; 1 ignored; 0 measured; 5 filtered out; finished in 0.40s");
+        tally.count("test foo ... ok");
+        tally.count("test result: FAILED. 2 passed; 3 failed; 0 ignored; 0 measured; 0 filtered out");
+        assert_eq!(tally, Tally { passed: 8, failed: 3, ignored: 1 });
     }
 
     #[test]

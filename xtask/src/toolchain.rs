@@ -67,6 +67,7 @@ pub fn build(ws: &Workspace) -> Result<PathBuf> {
         format!("the fork (release, {} channel, rustc {})", rustc.channel(), rustc.release),
     );
     run(cargo()
+        .current_dir(ws.fork_source())
         .args(["build", "--release", "--locked", "--bin", "cargo", "--manifest-path"])
         .arg(ws.fork_source().join("Cargo.toml"))
         .arg("--target-dir")

@@ -61,6 +61,65 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// A copy of a fixture project in `target/e2e/<name>`, made once per test process and shared
+/// by its tests; its own `target/` is kept between runs, so a rerun builds only what changed.
+pub fn shared_fixture(name: &str) -> &'static Path {
+    static SHARED: std::sync::Mutex<Vec<(String, &'static Path)>> = std::sync::Mutex::new(Vec::new());
+    let mut shared = SHARED.lock().unwrap();
+    if let Some((_, path)) = shared.iter().find(|(n, _)| n == name) {
+        return path;
+    }
+    let dir = workspace_root().join("target").join("e2e").join(name);
+    if dir.exists() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_name() != "target" {
+                let path = entry.path();
+                if path.is_dir() {
+                    fs::remove_dir_all(path).unwrap();
+                } else {
+                    fs::remove_file(path).unwrap();
+                }
+            }
+        }
+    } else {
+        fs::create_dir_all(&dir).unwrap();
+    }
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+    copy_tree(&source, &dir);
+    let path: &'static Path = Box::leak(dir.into_boxed_path());
+    shared.push((name.to_owned(), path));
+    path
+}
+
+/// The host's target triple, from the fork's rustc.
+pub fn host_triple(fork: &Fork) -> String {
+    let verbose = stdout(&run_ok(Command::new(fork.bin("rustc")).arg("-vV")));
+    verbose
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV names the host")
+        .to_owned()
+}
+
+/// The outcome of each test in libtest's output (`test NAME ... ok`), sorted, and the
+/// `test result:` lines without their timings: what must be equal between two runs.
+pub fn test_outcomes(stdout: &str) -> Vec<String> {
+    let mut outcomes: Vec<String> = stdout
+        .lines()
+        .filter(|l| l.starts_with("test ") && l.contains(" ... "))
+        .map(str::to_owned)
+        .chain(
+            stdout
+                .lines()
+                .filter_map(|l| l.strip_prefix("test result: "))
+                .map(|l| format!("result: {}", l.split("; finished").next().unwrap())),
+        )
+        .collect();
+    outcomes.sort();
+    outcomes
+}
+
 /// A private copy of a fixture project, deleted when dropped.
 pub struct Project {
     dir: tempfile::TempDir,

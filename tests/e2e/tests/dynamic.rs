@@ -1,0 +1,139 @@
+//! The `dynamic` profile on the showcase fixture (fixtures/showcase): every library a dylib,
+//! and a program that behaves exactly as its `dev` build, under Cargo and started directly.
+
+use std::process::Command;
+
+use e2e::{Fork, host_triple, run_ok, shared_fixture, stdout, test_outcomes};
+
+fn showcase() -> (Fork, &'static std::path::Path) {
+    (Fork::locate(), shared_fixture("showcase"))
+}
+
+#[test]
+fn run_output_and_exit_code_match_dev() {
+    let (fork, dir) = showcase();
+    let dev = stdout(&run_ok(&mut fork.cargo(dir, &["run", "--locked", "-q"])));
+    let dynamic = stdout(&run_ok(&mut fork.cargo(dir, &["run", "--locked", "-q", "--dynamic"])));
+    assert!(dev.contains("caught: division of 7 by zero"), "{dev}");
+    assert_eq!(dynamic, dev);
+
+    for profile in [&[][..], &["--dynamic"][..]] {
+        let mut args = vec!["run", "--locked", "-q"];
+        args.extend(profile);
+        args.extend(["--", "--fail"]);
+        let status = fork.cargo(dir, &args).status().unwrap();
+        assert_eq!(status.code(), Some(3), "{args:?}");
+    }
+}
+
+#[test]
+fn test_results_match_dev() {
+    let (fork, dir) = showcase();
+    let dev = stdout(&run_ok(&mut fork.cargo(dir, &["test", "--locked", "--workspace"])));
+    let dynamic = stdout(&run_ok(&mut fork.cargo(
+        dir,
+        &["test", "--locked", "--workspace", "--dynamic"],
+    )));
+    let outcomes = test_outcomes(&dev);
+    // Unit tests, integration tests starting the binary, and doctests all ran.
+    for expected in [
+        "test tests::divide_by_zero_panics - should panic ... ok",
+        "test binary_prints_the_report ... ok",
+        "test core/src/lib.rs - sum (line 27) ... ok",
+    ] {
+        assert!(outcomes.iter().any(|o| o == expected), "{expected} in {outcomes:#?}");
+    }
+    assert_eq!(test_outcomes(&dynamic), outcomes);
+}
+
+#[test]
+fn example_output_matches_dev() {
+    let (fork, dir) = showcase();
+    let args = ["run", "--locked", "-q", "-p", "app", "--example", "demo"];
+    let dev = stdout(&run_ok(&mut fork.cargo(dir, &args)));
+    let mut dynamic_args = args.to_vec();
+    dynamic_args.push("--dynamic");
+    let dynamic = stdout(&run_ok(&mut fork.cargo(dir, &dynamic_args)));
+    assert!(dev.starts_with("example: calls: 1 then 2"), "{dev}");
+    assert_eq!(dynamic, dev);
+}
+
+#[test]
+fn binary_starts_directly_without_a_library_path() {
+    let (fork, dir) = showcase();
+    let dev = stdout(&run_ok(&mut fork.cargo(dir, &["run", "--locked", "-q"])));
+    run_ok(&mut fork.cargo(dir, &["build", "--locked", "--dynamic"]));
+    let direct = stdout(&run_ok(
+        Command::new(dir.join("target/dynamic/app"))
+            .env_remove("LD_LIBRARY_PATH")
+            .current_dir(std::env::temp_dir()),
+    ));
+    assert_eq!(direct, dev);
+}
+
+#[test]
+fn every_target_library_is_a_hashed_dylib() {
+    let (fork, dir) = showcase();
+    run_ok(&mut fork.cargo(dir, &["build", "--locked", "--dynamic"]));
+    let deps: Vec<String> = std::fs::read_dir(dir.join("target/dynamic/deps"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let count = |prefix: &str, suffix: &str| {
+        deps.iter()
+            .filter(|f| f.starts_with(prefix) && f.ends_with(suffix))
+            .count()
+    };
+    for lib in ["core_lib", "left", "right", "shapes", "csys", "app", "serde", "serde_json"] {
+        assert_eq!(count(&format!("lib{lib}-"), ".so"), 1, "one dylib of {lib}: {deps:?}");
+        assert_eq!(count(&format!("lib{lib}-"), ".rlib"), 0, "no rlib of {lib}: {deps:?}");
+    }
+    // Two semver-incompatible versions of one `#![no_std]` crate, side by side.
+    assert_eq!(count("libitoa-", ".so"), 2, "{deps:?}");
+    // The proc-macro stays what it is for rustc.
+    assert_eq!(count("libserde_derive-", ".so"), 1, "{deps:?}");
+}
+
+#[test]
+fn explicit_host_target_matches_dev() {
+    let (fork, dir) = showcase();
+    let host = host_triple(&fork);
+    let dev = stdout(&run_ok(&mut fork.cargo(dir, &["run", "--locked", "-q"])));
+    let dynamic = stdout(&run_ok(&mut fork.cargo(
+        dir,
+        &["run", "--locked", "-q", "--dynamic", "--target", &host],
+    )));
+    assert_eq!(dynamic, dev);
+    let direct = stdout(&run_ok(
+        Command::new(dir.join("target").join(&host).join("dynamic/app"))
+            .env_remove("LD_LIBRARY_PATH"),
+    ));
+    assert_eq!(direct, dev);
+}
+
+#[test]
+fn nextest_runs_the_dynamic_build_like_dev() {
+    let (fork, dir) = showcase();
+    if !fork
+        .cargo(dir, &["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("cargo-nextest is not installed: nothing to compare (it ships with this project's machines)");
+        return;
+    }
+    let summary = |extra: &[&str]| {
+        let mut args = vec!["nextest", "run", "--locked", "--workspace", "--no-fail-fast"];
+        args.extend(extra);
+        let output = run_ok(&mut fork.cargo(dir, &args));
+        let stderr = e2e::stderr(&output);
+        stderr
+            .lines()
+            .find(|l| l.trim_start().starts_with("Summary"))
+            .map(|l| l.split(']').nth(1).unwrap_or(l).trim().to_owned())
+            .unwrap_or_else(|| panic!("no nextest summary in:\n{stderr}"))
+    };
+    let dev = summary(&[]);
+    assert!(dev.contains("passed"), "{dev}");
+    assert_eq!(summary(&["--cargo-profile", "dynamic"]), dev);
+}
