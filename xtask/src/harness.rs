@@ -23,17 +23,22 @@ fn is_upstream_regression_test(name: &str) -> bool {
         || (module.starts_with("cargo_") && name.contains("::help::"))
 }
 
-/// The testsuite modules (`tests/testsuite/<module>.rs` or `<module>/`) that the series adds
-/// or changes: those are the patch tests.
+/// The testsuite modules that the series adds or changes: those are the patch tests.
+/// `tests/testsuite/version.rs` is module `version`; a file in a folder, such as
+/// `tests/testsuite/cargo_build/help/stdout.term.svg`, belongs to the folder's module
+/// (`cargo_build::help`), so that a changed snapshot selects only the test that reads it.
 fn modules_touched_by(series: &[Patch]) -> BTreeSet<String> {
     series
         .iter()
         .flat_map(|patch| patch.diff.lines())
         .filter_map(|line| line.strip_prefix("diff --git a/tests/testsuite/"))
-        .filter_map(|path| {
-            let first = path.split(['/', ' ']).next()?;
-            let module = first.strip_suffix(".rs").unwrap_or(first);
-            (!["main", "utils"].contains(&module)).then(|| module.to_owned())
+        .filter_map(|rest| {
+            let path = rest.split(' ').next()?;
+            let module = match path.rsplit_once('/') {
+                Some((dir, _)) => dir.replace('/', "::"),
+                None => path.strip_suffix(".rs")?.to_owned(),
+            };
+            (!["main", "utils"].contains(&module.as_str())).then_some(module)
         })
         .collect()
 }
@@ -45,8 +50,8 @@ pub fn test(ws: &Workspace, with_upstream: bool) -> Result<()> {
     let series = patch_file::read_series(&ws.patches())?;
     let modules = modules_touched_by(&series);
     let selected = |name: &str| {
-        let module = name.split("::").next().unwrap_or_default();
-        modules.contains(module) || (with_upstream && is_upstream_regression_test(name))
+        modules.iter().any(|module| name.starts_with(&format!("{module}::")))
+            || (with_upstream && is_upstream_regression_test(name))
     };
     let mut tally = Tally::default();
     let result = run_testsuite(ws, &selected, &mut tally).and_then(|()| {
@@ -270,7 +275,7 @@ mod tests {
             "tests/testsuite/cargo_build/help/stdout.term.svg",
         ])];
         let modules: Vec<_> = modules_touched_by(&series).into_iter().collect();
-        assert_eq!(modules, ["cargo_build", "version"]);
+        assert_eq!(modules, ["cargo_build::help", "version"]);
     }
 
     #[test]
