@@ -90,8 +90,10 @@ fn every_target_library_is_a_hashed_dylib() {
     }
     // Two semver-incompatible versions of one `#![no_std]` crate, side by side.
     assert_eq!(count("libitoa-", ".so"), 2, "{deps:?}");
-    // The proc-macro stays what it is for rustc.
-    assert_eq!(count("libserde_derive-", ".so"), 1, "{deps:?}");
+    // The proc-macro stays what it is for rustc: a shared object in every profile (a build
+    // and a test may each have their own copy, whose debuginfo Cargo settles per build).
+    assert!(count("libserde_derive-", ".so") >= 1, "{deps:?}");
+    assert_eq!(count("libserde_derive-", ".rlib"), 0, "{deps:?}");
 }
 
 #[test]
