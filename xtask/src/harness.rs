@@ -217,7 +217,7 @@ pub fn try_it(ws: &Workspace) -> Result<()> {
 
     println!();
     println!("The `dynamic` profile on examples/try (a workspace lib, a bin, crates.io dependencies):");
-    println!("  same output and test results as `dev`");
+    println!("  same output as `dev`, and its unit, integration and doc tests pass");
     println!("  {dylibs} libraries built as dylibs in target/try/target/dynamic/deps");
     println!(
         "  binary: {} KiB under `dev`, {} KiB under `dynamic`",
