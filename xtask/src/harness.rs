@@ -180,7 +180,7 @@ pub fn try_it(ws: &Workspace) -> Result<()> {
     for (mode, flag) in modes {
         step("Building", format!("examples/try with the fork, `{mode}` profile"));
         run(fork_cargo(&[&["build", "--locked"], flag].concat()).arg("--quiet"))?;
-        step("Running", format!("`cargo run {}`", flag.join(" ")));
+        step("Running", format!("`cargo run{}`", flag.iter().map(|f| format!(" {f}")).collect::<String>()));
         let output = run_captured(&mut fork_cargo(&[&["run", "--locked", "-q"], flag].concat()))?;
         print!("{output}");
         outputs.push(output);
