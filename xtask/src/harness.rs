@@ -18,8 +18,16 @@ use crate::workspace::Workspace;
 fn is_upstream_regression_test(name: &str) -> bool {
     let module = name.split("::").next().unwrap_or_default();
     module.starts_with("profile_")
-        || ["build", "run", "test", "install", "package", "publish", "unit_graph"]
-            .contains(&module)
+        || [
+            "build",
+            "run",
+            "test",
+            "install",
+            "package",
+            "publish",
+            "unit_graph",
+        ]
+        .contains(&module)
         || (module.starts_with("cargo_") && name.contains("::help::"))
 }
 
@@ -50,18 +58,26 @@ pub fn test(ws: &Workspace, with_upstream: bool) -> Result<()> {
     let series = patch_file::read_series(&ws.patches())?;
     let modules = modules_touched_by(&series);
     let selected = |name: &str| {
-        modules.iter().any(|module| name.starts_with(&format!("{module}::")))
+        modules
+            .iter()
+            .any(|module| name.starts_with(&format!("{module}::")))
             || (with_upstream && is_upstream_regression_test(name))
     };
     let mut tally = Tally::default();
     let result = run_testsuite(ws, &selected, &mut tally).and_then(|()| {
-        step("Testing", "our crates: xtask and the end-to-end tests (tests/)");
+        step(
+            "Testing",
+            "our crates: xtask and the end-to-end tests (tests/)",
+        );
         tally
             .run(
                 cargo()
                     .current_dir(ws.root())
                     .args(["test", "--locked", "--workspace"])
-                    .env("CARGO_DYNAMIC_TOOLCHAIN", fork.parent().and_then(Path::parent).unwrap()),
+                    .env(
+                        "CARGO_DYNAMIC_TOOLCHAIN",
+                        fork.parent().and_then(Path::parent).unwrap(),
+                    ),
             )
             .context("end-to-end or xtask tests failed (see above)")
     });
@@ -148,7 +164,10 @@ fn run_testsuite(ws: &Workspace, selected: &dyn Fn(&str) -> bool, tally: &mut Ta
     if names.is_empty() {
         bail!("no test of Cargo's testsuite was selected: do the patches add none?");
     }
-    step("Testing", format!("{} tests of Cargo's testsuite", names.len()));
+    step(
+        "Testing",
+        format!("{} tests of Cargo's testsuite", names.len()),
+    );
     tally
         .run(testsuite().arg("--").arg("--exact").args(&names))
         .context("patch tests in Cargo's testsuite failed (see above)")
@@ -178,17 +197,31 @@ pub fn try_it(ws: &Workspace) -> Result<()> {
     let modes: [(&str, &[&str]); 2] = [("dev", &[]), ("dynamic", &["--dynamic"])];
     let mut outputs = Vec::new();
     for (mode, flag) in modes {
-        step("Building", format!("examples/try with the fork, `{mode}` profile"));
+        step(
+            "Building",
+            format!("examples/try with the fork, `{mode}` profile"),
+        );
         run(fork_cargo(&[&["build", "--locked"], flag].concat()).arg("--quiet"))?;
-        step("Running", format!("`cargo run{}`", flag.iter().map(|f| format!(" {f}")).collect::<String>()));
-        let output = run_captured(&mut fork_cargo(&[&["run", "--locked", "-q"], flag].concat()))?;
+        step(
+            "Running",
+            format!(
+                "`cargo run{}`",
+                flag.iter().map(|f| format!(" {f}")).collect::<String>()
+            ),
+        );
+        let output = run_captured(&mut fork_cargo(
+            &[&["run", "--locked", "-q"], flag].concat(),
+        ))?;
         print!("{output}");
         outputs.push(output);
     }
     if outputs[0] != outputs[1] {
         bail!("the example printed different things under `dev` and `dynamic`");
     }
-    step("Testing", "`cargo test --dynamic` (unit, integration and doc tests)");
+    step(
+        "Testing",
+        "`cargo test --dynamic` (unit, integration and doc tests)",
+    );
     run(&mut fork_cargo(&["test", "--locked", "-q", "--dynamic"]))?;
 
     // What the mode changes: the libraries became dylibs, the binary a thin stub.
@@ -208,7 +241,10 @@ pub fn try_it(ws: &Workspace) -> Result<()> {
     let source = std::fs::read_to_string(&main)?;
     let mut times = Vec::new();
     for (i, (mode, flag)) in modes.into_iter().enumerate() {
-        std::fs::write(&main, source.replace("dynamic world", &format!("edited world {i}")))?;
+        std::fs::write(
+            &main,
+            source.replace("dynamic world", &format!("edited world {i}")),
+        )?;
         let start = std::time::Instant::now();
         run(fork_cargo(&[&["run", "--locked", "-q"], flag].concat()).stdout(Stdio::null()))?;
         times.push((mode, start.elapsed()));
@@ -216,7 +252,9 @@ pub fn try_it(ws: &Workspace) -> Result<()> {
     std::fs::write(&main, source)?;
 
     println!();
-    println!("The `dynamic` profile on examples/try (a workspace lib, a bin, crates.io dependencies):");
+    println!(
+        "The `dynamic` profile on examples/try (a workspace lib, a bin, crates.io dependencies):"
+    );
     println!("  same output as `dev`, and its unit, integration and doc tests pass");
     println!("  {dylibs} libraries built as dylibs in target/try/target/dynamic/deps");
     println!(
@@ -225,7 +263,10 @@ pub fn try_it(ws: &Workspace) -> Result<()> {
         dynamic_size / 1024
     );
     for (mode, time) in times {
-        println!("  edit of the bin, rebuild and run under `{mode}`: {:.2} s", time.as_secs_f64());
+        println!(
+            "  edit of the bin, rebuild and run under `{mode}`: {:.2} s",
+            time.as_secs_f64()
+        );
     }
     println!("  (one run each, not a benchmark)");
     Ok(())
@@ -283,8 +324,17 @@ mod tests {
         let mut tally = Tally::default();
         tally.count("test result: ok. 6 passed; 0 failed; 1 ignored; 0 measured; 5 filtered out; finished in 0.40s");
         tally.count("test foo ... ok");
-        tally.count("test result: FAILED. 2 passed; 3 failed; 0 ignored; 0 measured; 0 filtered out");
-        assert_eq!(tally, Tally { passed: 8, failed: 3, ignored: 1 });
+        tally.count(
+            "test result: FAILED. 2 passed; 3 failed; 0 ignored; 0 measured; 0 filtered out",
+        );
+        assert_eq!(
+            tally,
+            Tally {
+                passed: 8,
+                failed: 3,
+                ignored: 1
+            }
+        );
     }
 
     #[test]

@@ -16,7 +16,10 @@ mod workspace;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Automation of the cargo-dynamic patch stack")]
+#[command(
+    name = "cargo xtask",
+    about = "Automation of the cargo-dynamic patch stack"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,

@@ -127,9 +127,8 @@ pub fn read_series(dir: &Path) -> Result<Vec<Patch>> {
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(|name| {
             let path = dir.join(name);
-            let text = fs::read_to_string(&path).with_context(|| {
-                format!("patches/series lists {name}, but it cannot be read")
-            })?;
+            let text = fs::read_to_string(&path)
+                .with_context(|| format!("patches/series lists {name}, but it cannot be read"))?;
             Patch::parse(name, &text)
         })
         .collect()
@@ -193,17 +192,26 @@ mod tests {
         let patch = Patch::parse("0001-x.patch", TEXT).unwrap();
         assert_eq!(patch.subject, "Name the fork in `cargo -V`");
         assert!(patch.diff.starts_with("diff --git a/src"));
-        assert_eq!(patch.stat, " src/cargo/version.rs | 1 +\n 1 file changed, 1 insertion(+)");
+        assert_eq!(
+            patch.stat,
+            " src/cargo/version.rs | 1 +\n 1 file changed, 1 insertion(+)"
+        );
         assert_eq!(patch.render(), TEXT);
         assert!(patch.missing_fields().is_empty());
         let (subject, fields) = Patch::split_commit_message(&patch.commit_message());
-        assert_eq!((subject, fields), (patch.subject.clone(), patch.fields.clone()));
+        assert_eq!(
+            (subject, fields),
+            (patch.subject.clone(), patch.fields.clone())
+        );
     }
 
     #[test]
     fn missing_header_fields_are_named() {
-        let patch = Patch::parse("0001-x.patch", &TEXT.replace("Tested: version::simple.\n", ""))
-            .unwrap();
+        let patch = Patch::parse(
+            "0001-x.patch",
+            &TEXT.replace("Tested: version::simple.\n", ""),
+        )
+        .unwrap();
         assert_eq!(patch.missing_fields(), ["Tested"]);
         let err = validate(&[patch]).unwrap_err().to_string();
         assert!(err.contains("lacks the header field(s) Tested"), "{err}");

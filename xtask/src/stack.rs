@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use git2::{
-    ApplyLocation, Diff, DiffFormat, DiffOptions, DiffStatsFormat, IndexAddOption, Oid,
-    Repository, RepositoryInitOptions, ResetType, Signature, Status, StatusOptions,
+    ApplyLocation, Diff, DiffFormat, DiffOptions, DiffStatsFormat, IndexAddOption, Oid, Repository,
+    RepositoryInitOptions, ResetType, Signature, Status, StatusOptions,
 };
 use sha2::{Digest, Sha256};
 
@@ -108,25 +108,32 @@ impl Stack {
     }
 
     fn synced_state(&self) -> (Option<Oid>, Option<String>) {
-        let head = self
-            .repo
-            .refname_to_id(SYNCED_REF)
-            .ok();
+        let head = self.repo.refname_to_id(SYNCED_REF).ok();
         let series = fs::read_to_string(self.repo.path().join(SYNCED_SERIES_FILE)).ok();
         (head, series)
     }
 
     fn mark_synced(&self, series: &[Patch]) -> Result<()> {
-        self.repo
-            .reference(SYNCED_REF, self.head()?, true, "xtask: in step with patches/")?;
-        fs::write(self.repo.path().join(SYNCED_SERIES_FILE), series_digest(series))?;
+        self.repo.reference(
+            SYNCED_REF,
+            self.head()?,
+            true,
+            "xtask: in step with patches/",
+        )?;
+        fs::write(
+            self.repo.path().join(SYNCED_SERIES_FILE),
+            series_digest(series),
+        )?;
         Ok(())
     }
 
     /// The commits above upstream, oldest first, as patches.
     pub fn export(&self, pin: &Pin) -> Result<Vec<Patch>> {
         let base = self.upstream_commit(pin)?.with_context(|| {
-            format!("cargo/ has no `{}` tag: it was made from another version", upstream_tag(pin))
+            format!(
+                "cargo/ has no `{}` tag: it was made from another version",
+                upstream_tag(pin)
+            )
         })?;
         let mut commits = Vec::new();
         let mut commit = self.repo.find_commit(self.head()?)?;
@@ -154,7 +161,11 @@ impl Stack {
                 let diff = self.repo.diff_tree_to_tree(
                     Some(&commit.parent(0)?.tree()?),
                     Some(&commit.tree()?),
-                    Some(DiffOptions::new().context_lines(CONTEXT_LINES).show_binary(true)),
+                    Some(
+                        DiffOptions::new()
+                            .context_lines(CONTEXT_LINES)
+                            .show_binary(true),
+                    ),
                 )?;
                 Ok(Patch {
                     file_name: patch_file::file_name(i + 1, &subject),
@@ -238,9 +249,9 @@ fn series_digest(series: &[Patch]) -> String {
 /// Patches compare by what they do, not by their file names or diffstat.
 fn same_series(a: &[Patch], b: &[Patch]) -> bool {
     a.len() == b.len()
-        && a.iter().zip(b).all(|(a, b)| {
-            (&a.subject, &a.fields, &a.diff) == (&b.subject, &b.fields, &b.diff)
-        })
+        && a.iter()
+            .zip(b)
+            .all(|(a, b)| (&a.subject, &a.fields, &a.diff) == (&b.subject, &b.fields, &b.diff))
 }
 
 /// `cargo xtask sync`: makes `cargo/` upstream plus `patches/series`, without ever dropping
@@ -303,7 +314,12 @@ fn refuse_if_local_work(stack: &Stack, changes: &[String], untouched: bool) -> R
             "cargo/ has uncommitted changes ({}{}), which syncing would lose.\n\
              Commit them in cargo/ and export them with `cargo xtask refresh`, or drop them \
              with `git -C cargo stash`; then run the command again. Nothing was changed.",
-            changes.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+            changes
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
             if changes.len() > 3 { ", ..." } else { "" }
         );
     }
@@ -321,9 +337,15 @@ fn refuse_if_local_work(stack: &Stack, changes: &[String], untouched: bool) -> R
 }
 
 fn create(ws: &Workspace, pin: &Pin, series: &[Patch], dir: &PathBuf) -> Result<()> {
-    step("Fetching", format!("{} {} from crates.io", pin.krate, pin.version));
+    step(
+        "Fetching",
+        format!("{} {} from crates.io", pin.krate, pin.version),
+    );
     let bytes = upstream::fetch(ws, pin)?;
-    step("Unpacking", format!("{} {} into cargo/", pin.krate, pin.version));
+    step(
+        "Unpacking",
+        format!("{} {} into cargo/", pin.krate, pin.version),
+    );
     let stack = Stack::import(dir, pin, &bytes).inspect_err(|_| {
         // A half-made cargo/ would be refused by the next sync: leave nothing behind.
         let _ = fs::remove_dir_all(dir);

@@ -64,11 +64,22 @@ pub fn build(ws: &Workspace) -> Result<PathBuf> {
     let rustc = Rustc::query()?;
     step(
         "Building",
-        format!("the fork (release, {} channel, rustc {})", rustc.channel(), rustc.release),
+        format!(
+            "the fork (release, {} channel, rustc {})",
+            rustc.channel(),
+            rustc.release
+        ),
     );
     run(cargo()
         .current_dir(ws.fork_source())
-        .args(["build", "--release", "--locked", "--bin", "cargo", "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--bin",
+            "cargo",
+            "--manifest-path",
+        ])
         .arg(ws.fork_source().join("Cargo.toml"))
         .arg("--target-dir")
         .arg(ws.fork_target())
@@ -79,7 +90,10 @@ pub fn build(ws: &Workspace) -> Result<PathBuf> {
     let built = ws.fork_target().join("release").join("cargo");
     let fork = lay_out(ws, &rustc, &built)?;
     let version = run_captured(Command::new(&fork).arg("-V"))?;
-    step("Finished", format!("{} ({})", version.trim(), ws.display(&fork)));
+    step(
+        "Finished",
+        format!("{} ({})", version.trim(), ws.display(&fork)),
+    );
     Ok(fork)
 }
 

@@ -125,8 +125,12 @@ fn locate_in_cargo_cache(ws: &Workspace, pin: &Pin) -> Result<PathBuf> {
 
     // Cargo keeps `<registry>/src/<index>/<name>-<version>/` unpacked and
     // `<registry>/cache/<index>/<name>-<version>.crate` as downloaded.
-    let unpacked = Path::new(manifest).parent().context("manifest without a folder")?;
-    let index = unpacked.parent().context("package outside a registry folder")?;
+    let unpacked = Path::new(manifest)
+        .parent()
+        .context("manifest without a folder")?;
+    let index = unpacked
+        .parent()
+        .context("package outside a registry folder")?;
     let registry = index.parent().and_then(Path::parent);
     let (Some(registry), Some(index_name)) = (registry, index.file_name()) else {
         bail!("{manifest} is not inside a Cargo registry cache");
@@ -182,10 +186,9 @@ mod tests {
 
     #[test]
     fn pin_parses_and_names_the_package_folder() {
-        let pin = Pin::parse(
-            "[upstream]\ncrate = \"cargo\"\nversion = \"0.96.0\"\nsha256 = \"ABCD\"\n",
-        )
-        .unwrap();
+        let pin =
+            Pin::parse("[upstream]\ncrate = \"cargo\"\nversion = \"0.96.0\"\nsha256 = \"ABCD\"\n")
+                .unwrap();
         assert_eq!(pin.krate, "cargo");
         assert_eq!(pin.version, semver::Version::new(0, 96, 0));
         assert_eq!(pin.sha256, "abcd");

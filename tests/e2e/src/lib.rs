@@ -35,9 +35,14 @@ impl Fork {
         cmd.current_dir(dir).args(args);
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy();
-            let keep = ["CARGO_HOME", "CARGO_NET_", "CARGO_HTTP_", "CARGO_REGISTRIES_"]
-                .iter()
-                .any(|kept| key.starts_with(kept));
+            let keep = [
+                "CARGO_HOME",
+                "CARGO_NET_",
+                "CARGO_HTTP_",
+                "CARGO_REGISTRIES_",
+            ]
+            .iter()
+            .any(|kept| key.starts_with(kept));
             if (key.starts_with("CARGO") && !keep)
                 || key.starts_with("RUSTC")
                 || key.starts_with("RUSTDOC")
@@ -64,7 +69,8 @@ pub fn workspace_root() -> PathBuf {
 /// A copy of a fixture project in `target/e2e/<name>`, made once per test process and shared
 /// by its tests; its own `target/` is kept between runs, so a rerun builds only what changed.
 pub fn shared_fixture(name: &str) -> &'static Path {
-    static SHARED: std::sync::Mutex<Vec<(String, &'static Path)>> = std::sync::Mutex::new(Vec::new());
+    static SHARED: std::sync::Mutex<Vec<(String, &'static Path)>> =
+        std::sync::Mutex::new(Vec::new());
     let mut shared = SHARED.lock().unwrap();
     if let Some((_, path)) = shared.iter().find(|(n, _)| n == name) {
         return path;
@@ -85,7 +91,9 @@ pub fn shared_fixture(name: &str) -> &'static Path {
     } else {
         fs::create_dir_all(&dir).unwrap();
     }
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
     copy_tree(&source, &dir);
     let path: &'static Path = Box::leak(dir.into_boxed_path());
     shared.push((name.to_owned(), path));
@@ -127,7 +135,9 @@ pub struct Project {
 
 impl Project {
     pub fn fixture(name: &str) -> Project {
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name);
         let dir = tempfile::Builder::new()
             .prefix(&format!("e2e-{name}-"))
             .tempdir()
@@ -157,14 +167,22 @@ fn copy_tree(from: &Path, to: &Path) {
 /// Runs `cmd`, panicking with its whole output unless it succeeds.
 pub fn run_ok(cmd: &mut Command) -> Output {
     let output = cmd.output().expect("the command starts");
-    assert!(output.status.success(), "{cmd:?} failed:\n{}", describe(&output));
+    assert!(
+        output.status.success(),
+        "{cmd:?} failed:\n{}",
+        describe(&output)
+    );
     output
 }
 
 /// Runs `cmd`, panicking with its whole output unless it fails.
 pub fn run_err(cmd: &mut Command) -> Output {
     let output = cmd.output().expect("the command starts");
-    assert!(!output.status.success(), "{cmd:?} succeeded, but must fail:\n{}", describe(&output));
+    assert!(
+        !output.status.success(),
+        "{cmd:?} succeeded, but must fail:\n{}",
+        describe(&output)
+    );
     output
 }
 

@@ -13,7 +13,9 @@ fn showcase() -> (Fork, &'static std::path::Path) {
 fn run_output_and_exit_code_match_dev() {
     let (fork, dir) = showcase();
     let dev = stdout(&run_ok(&mut fork.cargo(dir, &["run", "--locked", "-q"])));
-    let dynamic = stdout(&run_ok(&mut fork.cargo(dir, &["run", "--locked", "-q", "--dynamic"])));
+    let dynamic = stdout(&run_ok(
+        &mut fork.cargo(dir, &["run", "--locked", "-q", "--dynamic"]),
+    ));
     assert!(dev.contains("caught: division of 7 by zero"), "{dev}");
     assert_eq!(dynamic, dev);
 
@@ -29,11 +31,12 @@ fn run_output_and_exit_code_match_dev() {
 #[test]
 fn test_results_match_dev() {
     let (fork, dir) = showcase();
-    let dev = stdout(&run_ok(&mut fork.cargo(dir, &["test", "--locked", "--workspace"])));
-    let dynamic = stdout(&run_ok(&mut fork.cargo(
-        dir,
-        &["test", "--locked", "--workspace", "--dynamic"],
-    )));
+    let dev = stdout(&run_ok(
+        &mut fork.cargo(dir, &["test", "--locked", "--workspace"]),
+    ));
+    let dynamic = stdout(&run_ok(
+        &mut fork.cargo(dir, &["test", "--locked", "--workspace", "--dynamic"]),
+    ));
     let outcomes = test_outcomes(&dev);
     // Unit tests, integration tests starting the binary, and doctests all ran.
     for expected in [
@@ -41,7 +44,10 @@ fn test_results_match_dev() {
         "test binary_prints_the_report ... ok",
         "test core/src/lib.rs - sum (line 27) ... ok",
     ] {
-        assert!(outcomes.iter().any(|o| o == expected), "{expected} in {outcomes:#?}");
+        assert!(
+            outcomes.iter().any(|o| o == expected),
+            "{expected} in {outcomes:#?}"
+        );
     }
     assert_eq!(test_outcomes(&dynamic), outcomes);
 }
@@ -84,9 +90,26 @@ fn every_target_library_is_a_hashed_dylib() {
             .filter(|f| f.starts_with(prefix) && f.ends_with(suffix))
             .count()
     };
-    for lib in ["core_lib", "left", "right", "shapes", "csys", "app", "serde", "serde_json"] {
-        assert_eq!(count(&format!("lib{lib}-"), ".so"), 1, "one dylib of {lib}: {deps:?}");
-        assert_eq!(count(&format!("lib{lib}-"), ".rlib"), 0, "no rlib of {lib}: {deps:?}");
+    for lib in [
+        "core_lib",
+        "left",
+        "right",
+        "shapes",
+        "csys",
+        "app",
+        "serde",
+        "serde_json",
+    ] {
+        assert_eq!(
+            count(&format!("lib{lib}-"), ".so"),
+            1,
+            "one dylib of {lib}: {deps:?}"
+        );
+        assert_eq!(
+            count(&format!("lib{lib}-"), ".rlib"),
+            0,
+            "no rlib of {lib}: {deps:?}"
+        );
     }
     // Two semver-incompatible versions of one `#![no_std]` crate, side by side.
     assert_eq!(count("libitoa-", ".so"), 2, "{deps:?}");
@@ -121,11 +144,19 @@ fn nextest_runs_the_dynamic_build_like_dev() {
         .output()
         .is_ok_and(|o| o.status.success())
     {
-        eprintln!("cargo-nextest is not installed: nothing to compare (it ships with this project's machines)");
+        eprintln!(
+            "cargo-nextest is not installed: nothing to compare (it ships with this project's machines)"
+        );
         return;
     }
     let summary = |extra: &[&str]| {
-        let mut args = vec!["nextest", "run", "--locked", "--workspace", "--no-fail-fast"];
+        let mut args = vec![
+            "nextest",
+            "run",
+            "--locked",
+            "--workspace",
+            "--no-fail-fast",
+        ];
         args.extend(extra);
         let output = run_ok(&mut fork.cargo(dir, &args));
         let stderr = e2e::stderr(&output);

@@ -17,14 +17,25 @@ fn version_names_the_fork_and_its_upstream() {
     assert!(version.ends_with(&expected_suffix), "{version}");
 
     let verbose = stdout(&run_ok(&mut fork.cargo(&dir, &["-Vv"])));
-    assert!(verbose.contains(&format!("\nfork: cargo-dynamic {}\n", env!("CARGO_PKG_VERSION"))), "{verbose}");
-    assert!(verbose.contains(&format!("\nupstream: cargo {}\n", upstream_version())), "{verbose}");
+    assert!(
+        verbose.contains(&format!(
+            "\nfork: cargo-dynamic {}\n",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{verbose}"
+    );
+    assert!(
+        verbose.contains(&format!("\nupstream: cargo {}\n", upstream_version())),
+        "{verbose}"
+    );
 }
 
 #[test]
 fn toolchain_links_the_active_rustc() {
     let fork = Fork::locate();
-    let rustc = stdout(&run_ok(&mut std::process::Command::new(fork.bin("rustc")).arg("-V")));
+    let rustc = stdout(&run_ok(
+        &mut std::process::Command::new(fork.bin("rustc")).arg("-V"),
+    ));
     let toolchain_rustc = stdout(&run_ok(&mut std::process::Command::new("rustc").arg("-V")));
     assert_eq!(rustc, toolchain_rustc);
 }
@@ -33,7 +44,9 @@ fn toolchain_links_the_active_rustc() {
 fn fork_accepts_unstable_flags_only_on_nightly() {
     let fork = Fork::locate();
     let project = Project::fixture("hello");
-    let rustc = stdout(&run_ok(&mut std::process::Command::new(fork.bin("rustc")).arg("-V")));
+    let rustc = stdout(&run_ok(
+        &mut std::process::Command::new(fork.bin("rustc")).arg("-V"),
+    ));
     let mut build = fork.cargo(project.path(), &["build", "-Zunstable-options"]);
     if rustc.contains("-nightly") {
         run_ok(&mut build);
@@ -53,5 +66,9 @@ fn fork_builds_runs_and_tests_a_project() {
     let run = run_ok(&mut fork.cargo(project.path(), &["run", "--locked"]));
     assert_eq!(stdout(&run), "hello, fixture\n");
     let test = run_ok(&mut fork.cargo(project.path(), &["test", "--locked"]));
-    assert!(stdout(&test).contains("test tests::greets_by_name ... ok"), "{}", stdout(&test));
+    assert!(
+        stdout(&test).contains("test tests::greets_by_name ... ok"),
+        "{}",
+        stdout(&test)
+    );
 }
