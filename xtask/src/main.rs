@@ -39,8 +39,11 @@ enum Cmd {
     /// break (Cargo's testsuite), and the end-to-end tests
     Test {
         /// Skip the upstream testsuite modules (about 3 minutes): patch and end-to-end tests only
-        #[arg(long)]
+        #[arg(long, conflicts_with = "upstream")]
         quick: bool,
+        /// Run the upstream testsuite modules too (the default)
+        #[arg(long)]
+        upstream: bool,
     },
     /// Build the fork and show it working on the bundled example project
     Try,
@@ -53,7 +56,7 @@ fn main() {
         Cmd::Refresh => stack::refresh(&ws),
         Cmd::Build => toolchain::build(&ws).map(drop),
         Cmd::Install => toolchain::install(&ws),
-        Cmd::Test { quick } => harness::test(&ws, !quick),
+        Cmd::Test { quick, .. } => harness::test(&ws, !quick),
         Cmd::Try => harness::try_it(&ws),
     };
     if let Err(err) = result {
