@@ -239,11 +239,7 @@ fn series_digest(series: &[Patch]) -> String {
     for patch in series {
         hasher.update(patch.render());
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    upstream::hex(&hasher.finalize())
 }
 
 /// Patches compare by what they do, not by their file names or diffstat.

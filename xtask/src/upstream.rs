@@ -176,7 +176,8 @@ pub fn unpack(pin: &Pin, crate_bytes: &[u8], dest: &Path) -> Result<()> {
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hexadecimal, as sha256 sums are written.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
