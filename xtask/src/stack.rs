@@ -3,7 +3,7 @@
 //! `patches/series`, one commit each.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use git2::{
@@ -297,11 +297,14 @@ pub fn sync(ws: &Workspace) -> Result<()> {
     }
 
     // cargo/ was made from another upstream version than the pin says.
+    // The new package is fetched and verified before the old cargo/ goes, so that a failure
+    // leaves cargo/ as it was.
     refuse_if_local_work(&stack, &changes, untouched)?;
+    let bytes = fetch(ws, &pin)?;
     drop(stack);
     step("Removing", "cargo/, made from another upstream version");
     fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
-    create(ws, &pin, &series, &dir)
+    create_from(&pin, &series, &dir, &bytes)
 }
 
 fn refuse_if_local_work(stack: &Stack, changes: &[String], untouched: bool) -> Result<()> {
@@ -332,17 +335,25 @@ fn refuse_if_local_work(stack: &Stack, changes: &[String], untouched: bool) -> R
     Ok(())
 }
 
-fn create(ws: &Workspace, pin: &Pin, series: &[Patch], dir: &PathBuf) -> Result<()> {
+fn fetch(ws: &Workspace, pin: &Pin) -> Result<Vec<u8>> {
     step(
         "Fetching",
         format!("{} {} from crates.io", pin.krate, pin.version),
     );
-    let bytes = upstream::fetch(ws, pin)?;
+    upstream::fetch(ws, pin)
+}
+
+fn create(ws: &Workspace, pin: &Pin, series: &[Patch], dir: &Path) -> Result<()> {
+    let bytes = fetch(ws, pin)?;
+    create_from(pin, series, dir, &bytes)
+}
+
+fn create_from(pin: &Pin, series: &[Patch], dir: &Path, bytes: &[u8]) -> Result<()> {
     step(
         "Unpacking",
         format!("{} {} into cargo/", pin.krate, pin.version),
     );
-    let stack = Stack::import(dir, pin, &bytes).inspect_err(|_| {
+    let stack = Stack::import(dir, pin, bytes).inspect_err(|_| {
         // A half-made cargo/ would be refused by the next sync: leave nothing behind.
         let _ = fs::remove_dir_all(dir);
     })?;
