@@ -53,7 +53,7 @@ fn modules_touched_by(series: &[Patch]) -> BTreeSet<String> {
 
 /// `cargo xtask test`.
 pub fn test(ws: &Workspace, with_upstream: bool) -> Result<()> {
-    let fork = toolchain::build(ws)?;
+    toolchain::build(ws)?;
 
     let series = patch_file::read_series(&ws.patches())?;
     let modules = modules_touched_by(&series);
@@ -74,10 +74,7 @@ pub fn test(ws: &Workspace, with_upstream: bool) -> Result<()> {
                 cargo()
                     .current_dir(ws.root())
                     .args(["test", "--locked", "--workspace"])
-                    .env(
-                        "CARGO_DYNAMIC_TOOLCHAIN",
-                        fork.parent().and_then(Path::parent).unwrap(),
-                    ),
+                    .env("CARGO_DYNAMIC_TOOLCHAIN", ws.toolchain()),
             )
             .context("end-to-end or xtask tests failed (see above)")
     });
