@@ -180,14 +180,10 @@ pub fn try_it(ws: &Workspace) -> Result<()> {
     let target_dir = root.join("target");
     copy_example(&ws.root().join("examples").join("try"), &example)?;
     let fork_cargo = |args: &[&str]| {
-        let mut cmd = Command::new(&fork);
+        let mut cmd = toolchain::fork_cargo(&fork);
         cmd.current_dir(&example)
             .args(args)
-            .env("CARGO_TARGET_DIR", &target_dir)
-            // The fork picks its compiler from its own toolchain folder.
-            .env("RUSTC", fork.with_file_name("rustc"))
-            .env("RUSTDOC", fork.with_file_name("rustdoc"))
-            .env_remove("RUSTUP_TOOLCHAIN");
+            .env("CARGO_TARGET_DIR", &target_dir);
         cmd
     };
 

@@ -3,8 +3,11 @@
 //! - `upstream`: the pinned crates.io package (fetch, verify, unpack);
 //! - `stack` and `patch_file`: `cargo/` as git commits and `patches/` as files, both ways;
 //! - `toolchain`: building the fork and laying it out as a rustup toolchain;
-//! - `harness`: the tests.
+//! - `harness`: the tests;
+//! - `compat`: published crates' test suites under `dev` and `dynamic`.
 
+mod compat;
+mod crates_io;
 mod harness;
 mod patch_file;
 mod process;
@@ -47,6 +50,16 @@ enum Cmd {
     },
     /// Build the fork and show it working on the bundled example project
     Try,
+    /// Run published crates' own test suites under `dev` and `--dynamic` and compare them,
+    /// test by test (the list and why each crate is on it: compat/crates.toml)
+    Compat {
+        /// Only the quick subset that `cargo xtask test` runs
+        #[arg(long)]
+        quick: bool,
+        /// Crates to check, `NAME` from the list or any `NAME@VERSION` (default: the list)
+        #[arg(value_name = "NAME[@VERSION]")]
+        crates: Vec<String>,
+    },
 }
 
 fn main() {
@@ -58,6 +71,7 @@ fn main() {
         Cmd::Install => toolchain::install(&ws),
         Cmd::Test { quick, .. } => harness::test(&ws, !quick),
         Cmd::Try => harness::try_it(&ws),
+        Cmd::Compat { quick, crates } => compat::compat(&ws, &crates, quick),
     };
     if let Err(err) = result {
         // Cargo's own layout: the error, then each cause on its own line.

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::patch_file::{self, Patch};
 use crate::process::step;
+use crate::crates_io::{self, Downloaded};
 use crate::upstream::{self, Pin};
 use crate::workspace::Workspace;
 
@@ -54,13 +55,13 @@ impl Stack {
     }
 
     /// Unpacks the upstream package into the empty folder `dir` and commits it, untouched.
-    pub fn import(dir: &Path, pin: &Pin, crate_bytes: &[u8]) -> Result<Stack> {
+    pub fn import(dir: &Path, pin: &Pin, package: &Downloaded) -> Result<Stack> {
         fs::create_dir_all(dir)?;
         let repo = Repository::init_opts(dir, RepositoryInitOptions::new().initial_head("main"))
             .with_context(|| format!("creating a git repository in {}", dir.display()))?;
         // A build inside cargo/ (`cargo test` there by hand) must not show up as a change.
         fs::write(repo.path().join("info").join("exclude"), "/target\n")?;
-        upstream::unpack(pin, crate_bytes, dir)?;
+        package.unpack(dir)?;
 
         let mut index = repo.index()?;
         // FORCE: upstream's .gitignore ignores Cargo.lock, which the package ships and the
@@ -239,7 +240,7 @@ fn series_digest(series: &[Patch]) -> String {
     for patch in series {
         hasher.update(patch.render());
     }
-    upstream::hex(&hasher.finalize())
+    crates_io::hex(&hasher.finalize())
 }
 
 /// Patches compare by what they do, not by their file names or diffstat.
@@ -300,11 +301,11 @@ pub fn sync(ws: &Workspace) -> Result<()> {
     // The new package is fetched and verified before the old cargo/ goes, so that a failure
     // leaves cargo/ as it was.
     refuse_if_local_work(&stack, &changes, untouched)?;
-    let bytes = fetch(ws, &pin)?;
+    let package = fetch(ws, &pin)?;
     drop(stack);
     step("Removing", "cargo/, made from another upstream version");
     fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
-    create_from(&pin, &series, &dir, &bytes)
+    create_from(&pin, &series, &dir, &package)
 }
 
 fn refuse_if_local_work(stack: &Stack, changes: &[String], untouched: bool) -> Result<()> {
@@ -335,7 +336,7 @@ fn refuse_if_local_work(stack: &Stack, changes: &[String], untouched: bool) -> R
     Ok(())
 }
 
-fn fetch(ws: &Workspace, pin: &Pin) -> Result<Vec<u8>> {
+fn fetch(ws: &Workspace, pin: &Pin) -> Result<Downloaded> {
     step(
         "Fetching",
         format!("{} {} from crates.io", pin.krate, pin.version),
@@ -344,16 +345,16 @@ fn fetch(ws: &Workspace, pin: &Pin) -> Result<Vec<u8>> {
 }
 
 fn create(ws: &Workspace, pin: &Pin, series: &[Patch], dir: &Path) -> Result<()> {
-    let bytes = fetch(ws, pin)?;
-    create_from(pin, series, dir, &bytes)
+    let package = fetch(ws, pin)?;
+    create_from(pin, series, dir, &package)
 }
 
-fn create_from(pin: &Pin, series: &[Patch], dir: &Path, bytes: &[u8]) -> Result<()> {
+fn create_from(pin: &Pin, series: &[Patch], dir: &Path, package: &Downloaded) -> Result<()> {
     step(
         "Unpacking",
         format!("{} {} into cargo/", pin.krate, pin.version),
     );
-    let stack = Stack::import(dir, pin, bytes).inspect_err(|_| {
+    let stack = Stack::import(dir, pin, package).inspect_err(|_| {
         // A half-made cargo/ would be refused by the next sync: leave nothing behind.
         let _ = fs::remove_dir_all(dir);
     })?;

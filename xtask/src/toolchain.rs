@@ -144,3 +144,26 @@ pub fn install(ws: &Workspace) -> Result<()> {
     );
     Ok(())
 }
+
+/// The fork's `cargo` (as `build` returns it), with an environment as clean as a user's
+/// shell: nothing of the cargo running the xtask leaks in (`CARGO_PKG_*`, `RUSTUP_TOOLCHAIN`,
+/// ...), and rustc and rustdoc come from the fork's toolchain folder.
+pub fn fork_cargo(fork: &Path) -> Command {
+    let mut cmd = Command::new(fork);
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        // The user's registry, network and home settings still apply.
+        let kept = ["CARGO_HOME", "CARGO_NET_", "CARGO_HTTP_", "CARGO_REGISTRIES_"]
+            .iter()
+            .any(|prefix| key.starts_with(prefix));
+        let leaked = ["CARGO", "RUSTC", "RUSTDOC", "RUSTFLAGS", "RUSTUP_TOOLCHAIN"]
+            .iter()
+            .any(|prefix| key.starts_with(prefix));
+        if leaked && !kept {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    cmd.env("RUSTC", fork.with_file_name("rustc"))
+        .env("RUSTDOC", fork.with_file_name("rustdoc"));
+    cmd
+}

@@ -36,6 +36,11 @@ impl Workspace {
         self.root.join("patches")
     }
 
+    /// The pinned list of published crates that `cargo xtask compat` checks.
+    pub fn compat_list(&self) -> PathBuf {
+        self.root.join("compat").join("crates.toml")
+    }
+
     pub fn target(&self) -> PathBuf {
         self.root.join("target")
     }

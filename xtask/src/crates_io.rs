@@ -1,0 +1,167 @@
+//! Published packages from crates.io, fetched through Cargo itself (so the user's registry
+//! configuration, proxies and cache all apply) and checked against the index's checksum.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+use crate::process::{cargo, run_captured};
+use crate::workspace::Workspace;
+
+/// A `.crate` archive as crates.io serves it.
+pub struct Downloaded {
+    pub name: String,
+    pub version: String,
+    pub bytes: Vec<u8>,
+    /// sha256 of `bytes`, equal to the checksum crates.io's index records for the package.
+    pub sha256: String,
+}
+
+impl Downloaded {
+    /// `cargo-0.96.0`: the package's folder name inside its archive.
+    pub fn package_dir(&self) -> String {
+        format!("{}-{}", self.name, self.version)
+    }
+
+    /// Unpacks the archive (a gzip'ed tar with one top folder) into `dest`, without that top
+    /// folder.
+    pub fn unpack(&self, dest: &Path) -> Result<()> {
+        let top = self.package_dir();
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&self.bytes[..]));
+        for entry in archive.entries()? {
+            let mut entry = entry?;
+            let path = entry.path()?.into_owned();
+            let relative = path
+                .strip_prefix(&top)
+                .with_context(|| format!("{} is outside {top}/ in the package", path.display()))?;
+            if relative.as_os_str().is_empty() {
+                continue;
+            }
+            let out = dest.join(relative);
+            if let Some(parent) = out.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            entry
+                .unpack(&out)
+                .with_context(|| format!("unpacking {}", relative.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Makes Cargo download `name` at exactly `version` (a throw-away project that depends on it),
+/// then reads the archive from Cargo's cache and checks it against the index's checksum,
+/// which Cargo wrote into the throw-away project's lock file.
+pub fn fetch(ws: &Workspace, name: &str, version: &str) -> Result<Downloaded> {
+    let dir = ws.scratch().join(format!("fetch-{name}-{version}"));
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "# Written by `cargo xtask` to make Cargo fetch a published package.\n\
+             [package]\nname = \"xtask-fetch\"\nversion = \"0.0.0\"\n\
+             edition = \"2021\"\npublish = false\n\n[lib]\npath = \"lib.rs\"\n\n\
+             [dependencies]\n{name} = \"={version}\"\n\n[workspace]\n"
+        ),
+    )?;
+    fs::write(dir.join("lib.rs"), "")?;
+
+    // Offline first: a package already in Cargo's cache needs no network at all.
+    let metadata = |offline: bool| {
+        let mut cmd = cargo();
+        cmd.current_dir(&dir)
+            .args(["metadata", "--format-version", "1", "--quiet"]);
+        if offline {
+            cmd.arg("--offline");
+        }
+        run_captured(&mut cmd)
+    };
+    let json = match metadata(true) {
+        Ok(json) => json,
+        Err(_) => metadata(false).with_context(|| {
+            format!(
+                "fetching {name} {version} from crates.io through `cargo metadata` failed.\n\
+                 Check that the version exists and that crates.io is reachable (Cargo's \
+                 proxy and registry settings apply), then run the command again."
+            )
+        })?,
+    };
+    let metadata: serde_json::Value =
+        serde_json::from_str(&json).context("parsing `cargo metadata` output")?;
+    let manifest = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == name && p["version"] == version)
+        .and_then(|p| p["manifest_path"].as_str())
+        .with_context(|| format!("`cargo metadata` does not list {name} {version}"))?;
+    let crate_file = archive_in_cache(Path::new(manifest), &format!("{name}-{version}"))?;
+    let bytes = fs::read(&crate_file)
+        .with_context(|| format!("reading the downloaded package {}", crate_file.display()))?;
+
+    let index_checksum = lock_checksum(&dir.join("Cargo.lock"), name, version)?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    if sha256 != index_checksum {
+        bail!(
+            "{} does not match crates.io's checksum for {name} {version} ({index_checksum}): \
+             the cached file is damaged; delete it and run the command again",
+            crate_file.display()
+        );
+    }
+    Ok(Downloaded {
+        name: name.to_owned(),
+        version: version.to_owned(),
+        bytes,
+        sha256,
+    })
+}
+
+/// Cargo keeps `<registry>/src/<index>/<name>-<version>/` unpacked and
+/// `<registry>/cache/<index>/<name>-<version>.crate` as downloaded.
+fn archive_in_cache(manifest: &Path, package_dir: &str) -> Result<PathBuf> {
+    let unpacked = manifest.parent().context("manifest without a folder")?;
+    let index = unpacked
+        .parent()
+        .context("package outside a registry folder")?;
+    let registry = index.parent().and_then(Path::parent);
+    let (Some(registry), Some(index_name)) = (registry, index.file_name()) else {
+        bail!("{} is not inside a Cargo registry cache", manifest.display());
+    };
+    let crate_file = registry
+        .join("cache")
+        .join(index_name)
+        .join(format!("{package_dir}.crate"));
+    if !crate_file.is_file() {
+        bail!(
+            "Cargo unpacked {package_dir} but its archive {} is missing; delete {} and run again",
+            crate_file.display(),
+            unpacked.display()
+        );
+    }
+    Ok(crate_file)
+}
+
+/// The `checksum` of a registry package in a lock file.
+fn lock_checksum(lock_file: &Path, name: &str, version: &str) -> Result<String> {
+    let text = fs::read_to_string(lock_file)
+        .with_context(|| format!("reading {}", lock_file.display()))?;
+    let lock: toml_edit::DocumentMut = text.parse()?;
+    lock.get("package")
+        .and_then(|p| p.as_array_of_tables())
+        .into_iter()
+        .flatten()
+        .find(|p| {
+            p.get("name").and_then(|v| v.as_str()) == Some(name)
+                && p.get("version").and_then(|v| v.as_str()) == Some(version)
+        })
+        .and_then(|p| p.get("checksum")?.as_str())
+        .map(str::to_ascii_lowercase)
+        .with_context(|| format!("{} has no checksum for {name} {version}", lock_file.display()))
+}
+
+/// Lower-case hexadecimal, as sha256 sums are written.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
