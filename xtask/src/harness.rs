@@ -35,7 +35,7 @@ fn is_upstream_regression_test(name: &str) -> bool {
 /// `tests/testsuite/version.rs` is module `version`; a file in a folder, such as
 /// `tests/testsuite/cargo_build/help/stdout.term.svg`, belongs to the folder's module
 /// (`cargo_build::help`), so that a changed snapshot selects only the test that reads it.
-fn modules_touched_by(series: &[Patch]) -> BTreeSet<String> {
+pub fn modules_touched_by(series: &[Patch]) -> BTreeSet<String> {
     series
         .iter()
         .flat_map(|patch| patch.diff.lines())
@@ -88,10 +88,10 @@ pub fn test(ws: &Workspace, with_upstream: bool) -> Result<()> {
 
 /// Sums libtest's `test result:` lines over several runs.
 #[derive(Default, Debug, PartialEq)]
-struct Tally {
-    passed: u64,
-    failed: u64,
-    ignored: u64,
+pub struct Tally {
+    pub passed: u64,
+    pub failed: u64,
+    pub ignored: u64,
 }
 
 impl Tally {
@@ -136,15 +136,33 @@ impl Tally {
 
 /// Runs the selected tests of Cargo's testsuite (`cargo/tests/testsuite`) on the fork's source.
 fn run_testsuite(ws: &Workspace, selected: &dyn Fn(&str) -> bool, tally: &mut Tally) -> Result<()> {
+    run_testsuite_of(
+        &ws.fork_source(),
+        &ws.fork_target(),
+        &cargo,
+        selected,
+        tally,
+    )
+}
+
+/// Runs the selected tests of the testsuite of the Cargo source in `source`, compiled into
+/// `target_dir` by the cargo that `cargo` starts.
+pub fn run_testsuite_of(
+    source: &Path,
+    target_dir: &Path,
+    cargo: &dyn Fn() -> Command,
+    selected: &dyn Fn(&str) -> bool,
+    tally: &mut Tally,
+) -> Result<()> {
     let testsuite = || {
         let mut cmd = cargo();
         // From inside cargo/, so that its `.cargo/config.toml` applies: the snapshot tests
         // find their files through the `CARGO_RUSTC_CURRENT_DIR` it sets.
-        cmd.current_dir(ws.fork_source())
+        cmd.current_dir(source)
             .args(["test", "--locked", "--test", "testsuite", "--manifest-path"])
-            .arg(ws.fork_source().join("Cargo.toml"))
+            .arg(source.join("Cargo.toml"))
             .arg("--target-dir")
-            .arg(ws.fork_target())
+            .arg(target_dir)
             .envs(toolchain::fork_source_env())
             // Cross-compilation tests need a second target installed; CI machines have none.
             .env("CFG_DISABLE_CROSS_TESTS", "1");

@@ -4,13 +4,16 @@
 //! - `stack` and `patch_file`: `cargo/` as git commits and `patches/` as files, both ways;
 //! - `toolchain`: building the fork and laying it out as a rustup toolchain;
 //! - `harness`: the tests;
+//! - `rebase` and `check_upstream`: moving the series to another upstream release;
 //! - `compat`: published crates' test suites under `dev` and `dynamic`.
 
+mod check_upstream;
 mod compat;
 mod crates_io;
 mod harness;
 mod patch_file;
 mod process;
+mod rebase;
 mod stack;
 mod toolchain;
 mod upstream;
@@ -50,6 +53,26 @@ enum Cmd {
     },
     /// Build the fork and show it working on the bundled example project
     Try,
+    /// Move the series to another upstream Cargo release: fetch it, replay the patches with
+    /// three-way merges, and on success update upstream.toml and patches/
+    #[command(group(clap::ArgGroup::new("action").required(true).args(["to", "resume", "abort"])))]
+    Rebase {
+        /// The crates.io version of Cargo to move to
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+        /// Go on after resolving a conflict in cargo/
+        #[arg(long = "continue")]
+        resume: bool,
+        /// Put cargo/ back as it was before the rebase
+        #[arg(long)]
+        abort: bool,
+    },
+    /// Replay the series on scratch copies of upstream releases (default: 0.96 to 0.100),
+    /// build each and run the patch tests; prints a table. Leaves cargo/ and the pin alone
+    CheckUpstream {
+        /// Cargo versions to check (default: 0.96.0 0.97.2 0.98.0 0.99.0 0.100.0)
+        versions: Vec<String>,
+    },
     /// Run published crates' own test suites under `dev` and `--dynamic` and compare them,
     /// test by test (the list and why each crate is on it: compat/crates.toml)
     Compat {
@@ -71,6 +94,10 @@ fn main() {
         Cmd::Install => toolchain::install(&ws),
         Cmd::Test { quick, .. } => harness::test(&ws, !quick),
         Cmd::Try => harness::try_it(&ws),
+        Cmd::Rebase { to: Some(version), .. } => rebase::start(&ws, &version),
+        Cmd::Rebase { resume: true, .. } => rebase::resume(&ws),
+        Cmd::Rebase { .. } => rebase::abort(&ws),
+        Cmd::CheckUpstream { versions } => check_upstream::check_upstream(&ws, &versions),
         Cmd::Compat { quick, crates } => compat::compat(&ws, &crates, quick),
     };
     if let Err(err) = result {

@@ -27,7 +27,7 @@ const SYNCED_SERIES_FILE: &str = "xtask-synced-series";
 const CONTEXT_LINES: u32 = 3;
 
 pub struct Stack {
-    repo: Repository,
+    pub(crate) repo: Repository,
 }
 
 fn upstream_tag(pin: &Pin) -> String {
@@ -55,36 +55,74 @@ impl Stack {
     }
 
     /// Unpacks the upstream package into the empty folder `dir` and commits it, untouched.
-    pub fn import(dir: &Path, pin: &Pin, package: &Downloaded) -> Result<Stack> {
+    pub fn import(dir: &Path, package: &Downloaded) -> Result<Stack> {
         fs::create_dir_all(dir)?;
         let repo = Repository::init_opts(dir, RepositoryInitOptions::new().initial_head("main"))
             .with_context(|| format!("creating a git repository in {}", dir.display()))?;
         // A build inside cargo/ (`cargo test` there by hand) must not show up as a change.
         fs::write(repo.path().join("info").join("exclude"), "/target\n")?;
-        package.unpack(dir)?;
+        let stack = Stack { repo };
+        stack.commit_upstream(package, None)?;
+        Ok(stack)
+    }
 
+    /// Makes the work tree exactly the upstream `package` and commits it on `parent` (none for
+    /// the first commit), tagged `upstream-<version>`. The work tree must hold no changes.
+    pub(crate) fn commit_upstream(&self, package: &Downloaded, parent: Option<Oid>) -> Result<Oid> {
+        let repo = &self.repo;
+        let workdir = repo.workdir().context("cargo/ has no work tree")?;
         let mut index = repo.index()?;
+        for entry in index.iter() {
+            let path = workdir.join(String::from_utf8_lossy(&entry.path).as_ref());
+            if path.exists() {
+                fs::remove_file(&path)
+                    .with_context(|| format!("removing {}", path.display()))?;
+            }
+        }
+        package.unpack(workdir)?;
+        index.clear()?;
         // FORCE: upstream's .gitignore ignores Cargo.lock, which the package ships and the
-        // fork's `--locked` build needs.
-        index.add_all(["*"], IndexAddOption::FORCE, None)?;
+        // fork's `--locked` build needs. A `target/` left by a build by hand stays out.
+        index.add_all(
+            ["*"],
+            IndexAddOption::FORCE,
+            Some(&mut |path: &Path, _: &[u8]| i32::from(path.starts_with("target"))),
+        )?;
         index.write()?;
         let tree = repo.find_tree(index.write_tree()?)?;
         let message = format!(
-            "Import {} {} from crates.io\n\nThe published package, unchanged; sha256 {}.\n",
-            pin.krate, pin.version, pin.sha256
+            "Import {} from crates.io\n\nThe published package, unchanged; sha256 {}.\n",
+            package.package_dir(),
+            package.sha256
         );
-        let sig = signature(&repo)?;
-        let commit = repo.commit(Some("HEAD"), &sig, &sig, &message, &tree, &[])?;
-        repo.tag_lightweight(&upstream_tag(pin), &repo.find_object(commit, None)?, false)?;
-        drop(tree);
-        Ok(Stack { repo })
+        let sig = signature(repo)?;
+        let parents = parent.map(|p| repo.find_commit(p)).transpose()?;
+        let commit = repo.commit(
+            Some("HEAD"),
+            &sig,
+            &sig,
+            &message,
+            &tree,
+            &parents.iter().collect::<Vec<_>>(),
+        )?;
+        repo.tag_lightweight(
+            &format!("upstream-{}", package.version),
+            &repo.find_object(commit, None)?,
+            true,
+        )?;
+        Ok(commit)
     }
 
     /// The pristine upstream commit for `pin`, if `cargo/` was made from that version.
-    fn upstream_commit(&self, pin: &Pin) -> Result<Option<Oid>> {
+    pub(crate) fn upstream_commit(&self, pin: &Pin) -> Result<Option<Oid>> {
+        self.tagged_upstream(&pin.version.to_string())
+    }
+
+    /// The pristine commit of upstream `version` (tag `upstream-<version>`), if there is one.
+    pub(crate) fn tagged_upstream(&self, version: &str) -> Result<Option<Oid>> {
         match self
             .repo
-            .revparse_single(&format!("refs/tags/{}", upstream_tag(pin)))
+            .revparse_single(&format!("refs/tags/upstream-{version}"))
         {
             Ok(object) => Ok(Some(object.peel_to_commit()?.id())),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
@@ -92,7 +130,7 @@ impl Stack {
         }
     }
 
-    fn head(&self) -> Result<Oid> {
+    pub(crate) fn head(&self) -> Result<Oid> {
         Ok(self.repo.head()?.peel_to_commit()?.id())
     }
 
@@ -128,31 +166,44 @@ impl Stack {
         Ok(())
     }
 
-    /// The commits above upstream, oldest first, as patches.
-    pub fn export(&self, pin: &Pin) -> Result<Vec<Patch>> {
+    /// The commits above the pristine upstream commit of `pin`, oldest first.
+    pub(crate) fn patch_commits(&self, pin: &Pin) -> Result<Vec<Oid>> {
         let base = self.upstream_commit(pin)?.with_context(|| {
             format!(
                 "cargo/ has no `{}` tag: it was made from another version",
                 upstream_tag(pin)
             )
         })?;
+        self.commits_since(base)
+    }
+
+    /// The commits from `base` (excluded) to HEAD, oldest first: a straight line.
+    pub(crate) fn commits_since(&self, base: Oid) -> Result<Vec<Oid>> {
         let mut commits = Vec::new();
         let mut commit = self.repo.find_commit(self.head()?)?;
         while commit.id() != base {
             if commit.parent_count() != 1 {
                 bail!(
-                    "commit {} in cargo/ is not a plain commit above `{}`: the stack must be \
-                     a straight line of commits (rebase it onto the tag)",
-                    commit.id(),
-                    upstream_tag(pin)
+                    "commit {} in cargo/ is not a plain commit above {base:.9}: the stack must \
+                     be a straight line of commits above the upstream tag",
+                    commit.id()
                 );
             }
             let parent = commit.parent(0)?;
-            commits.push(commit);
+            commits.push(commit.id());
             commit = parent;
         }
         commits.reverse();
+        Ok(commits)
+    }
 
+    /// The commits above upstream, oldest first, as patches.
+    pub fn export(&self, pin: &Pin) -> Result<Vec<Patch>> {
+        let commits = self
+            .patch_commits(pin)?
+            .into_iter()
+            .map(|oid| self.repo.find_commit(oid))
+            .collect::<Result<Vec<_>, _>>()?;
         commits
             .iter()
             .enumerate()
@@ -180,7 +231,7 @@ impl Stack {
     }
 
     /// Applies each patch as a commit on top of HEAD.
-    fn apply(&self, patches: &[Patch]) -> Result<()> {
+    pub(crate) fn apply(&self, patches: &[Patch]) -> Result<()> {
         let sig = signature(&self.repo)?;
         for (i, patch) in patches.iter().enumerate() {
             let diff = Diff::from_buffer(patch.diff.as_bytes())
@@ -354,7 +405,7 @@ fn create_from(pin: &Pin, series: &[Patch], dir: &Path, package: &Downloaded) ->
         "Unpacking",
         format!("{} {} into cargo/", pin.krate, pin.version),
     );
-    let stack = Stack::import(dir, pin, package).inspect_err(|_| {
+    let stack = Stack::import(dir, package).inspect_err(|_| {
         // A half-made cargo/ would be refused by the next sync: leave nothing behind.
         let _ = fs::remove_dir_all(dir);
     })?;

@@ -24,6 +24,16 @@ impl Pin {
         Pin::parse(&text).with_context(|| format!("in {}", path.display()))
     }
 
+    /// Writes the version and checksum back to `upstream.toml`, keeping its comments.
+    pub fn save(&self, ws: &Workspace) -> Result<()> {
+        let path = ws.pin_file();
+        let mut doc: toml_edit::DocumentMut = fs::read_to_string(&path)?.parse()?;
+        doc["upstream"]["crate"] = toml_edit::value(&self.krate);
+        doc["upstream"]["version"] = toml_edit::value(self.version.to_string());
+        doc["upstream"]["sha256"] = toml_edit::value(&self.sha256);
+        fs::write(&path, doc.to_string()).with_context(|| format!("writing {}", path.display()))
+    }
+
     pub fn parse(text: &str) -> Result<Pin> {
         let doc: toml_edit::DocumentMut = text.parse()?;
         let field = |key: &str| -> Result<String> {

@@ -1,0 +1,354 @@
+//! Moving the series to another upstream release: `cargo xtask rebase --to VERSION` in
+//! `cargo/`, and `cargo xtask check-upstream`, which does the same on scratch copies.
+//!
+//! The new release is committed on top of the old pristine commit (and tagged
+//! `upstream-<version>`), then each patch commit is cherry-picked onto it: a three-way merge
+//! whose base is the patch's parent, so a patch whose context moved still applies, and a real
+//! conflict is left in the work tree with markers, as `git rebase` leaves it.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use git2::{Oid, Repository, ResetType};
+
+use crate::crates_io::{self, Downloaded};
+use crate::process::step;
+use crate::stack::{self, Stack};
+use crate::upstream::Pin;
+use crate::workspace::Workspace;
+
+/// Where a rebase that stopped at a conflict keeps its state, in `cargo/.git/`.
+const STATE_FILE: &str = "xtask-rebase";
+
+/// A rebase in progress.
+#[derive(Debug, PartialEq)]
+struct State {
+    version: String,
+    sha256: String,
+    /// HEAD before the rebase: `--abort` goes back to it.
+    original_head: Oid,
+    /// The patch commit being resolved, and HEAD before it was picked.
+    stopped_at: Option<(Oid, Oid)>,
+    /// The patch commits still to pick, oldest first.
+    remaining: Vec<Oid>,
+}
+
+impl State {
+    fn path(repo: &Repository) -> std::path::PathBuf {
+        repo.path().join(STATE_FILE)
+    }
+
+    fn load(repo: &Repository) -> Result<Option<State>> {
+        let Ok(text) = fs::read_to_string(State::path(repo)) else {
+            return Ok(None);
+        };
+        let doc: toml_edit::DocumentMut = text.parse()?;
+        let string = |key: &str| -> Result<String> {
+            doc.get(key)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+                .with_context(|| format!("{STATE_FILE}: no `{key}`"))
+        };
+        let oid = |key: &str| -> Result<Oid> { Ok(Oid::from_str(&string(key)?)?) };
+        let stopped_at = match (doc.get("stopped_at"), doc.get("head_before")) {
+            (Some(_), Some(_)) => Some((oid("stopped_at")?, oid("head_before")?)),
+            _ => None,
+        };
+        let remaining = doc
+            .get("remaining")
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+            .map(|v| Ok(Oid::from_str(v.as_str().context("an oid")?)?))
+            .collect::<Result<_>>()?;
+        Ok(Some(State {
+            version: string("version")?,
+            sha256: string("sha256")?,
+            original_head: oid("original_head")?,
+            stopped_at,
+            remaining,
+        }))
+    }
+
+    fn save(&self, repo: &Repository) -> Result<()> {
+        let mut doc = toml_edit::DocumentMut::new();
+        doc["version"] = toml_edit::value(&self.version);
+        doc["sha256"] = toml_edit::value(&self.sha256);
+        doc["original_head"] = toml_edit::value(self.original_head.to_string());
+        if let Some((commit, head_before)) = self.stopped_at {
+            doc["stopped_at"] = toml_edit::value(commit.to_string());
+            doc["head_before"] = toml_edit::value(head_before.to_string());
+        }
+        let mut remaining = toml_edit::Array::new();
+        for oid in &self.remaining {
+            remaining.push(oid.to_string());
+        }
+        doc["remaining"] = toml_edit::value(remaining);
+        fs::write(State::path(repo), doc.to_string())?;
+        Ok(())
+    }
+
+    fn clear(repo: &Repository) -> Result<()> {
+        fs::remove_file(State::path(repo))?;
+        Ok(())
+    }
+}
+
+/// What replaying the series stopped on.
+pub enum Replay {
+    /// Every patch applied (the subjects of those that became empty, upstream having the same
+    /// change, were dropped).
+    Done { dropped: Vec<String> },
+    /// The patch `subject` conflicts in `files`; the work tree holds the conflict markers.
+    Conflict { subject: String, files: Vec<String> },
+}
+
+/// `cargo xtask rebase --to VERSION`.
+pub fn start(ws: &Workspace, version: &str) -> Result<()> {
+    let pin = Pin::load(ws)?;
+    if pin.version.to_string() == version {
+        bail!("the series is already on {} {version}", pin.krate);
+    }
+    // cargo/ must be exactly upstream plus the series; sync refuses to run over local work.
+    stack::sync(ws)?;
+    let stack = Stack::open(&ws.fork_source())?.context("cargo/ is missing after sync")?;
+    if let Some(state) = State::load(&stack.repo)? {
+        bail!(
+            "a rebase to {} is already in progress in cargo/: finish it with \
+             `cargo xtask rebase --continue`, or undo it with `cargo xtask rebase --abort`",
+            state.version
+        );
+    }
+    step("Fetching", format!("{} {version} from crates.io", pin.krate));
+    let package = crates_io::fetch(ws, &pin.krate, version)?;
+    step(
+        "Verified",
+        format!("{} (sha256 {})", package.package_dir(), package.sha256),
+    );
+    let patches = stack.patch_commits(&pin)?;
+    let original_head = stack.head()?;
+    let base = stack.upstream_commit(&pin)?.context("no upstream tag")?;
+    let state = State {
+        version: version.to_owned(),
+        sha256: package.sha256.clone(),
+        original_head,
+        stopped_at: None,
+        remaining: patches,
+    };
+    onto_new_upstream(&stack, base, &package)?;
+    state.save(&stack.repo)?;
+    proceed(ws, &stack, state)
+}
+
+/// Puts the pristine `package` on top of the old pristine commit `base`.
+pub fn onto_new_upstream(stack: &Stack, base: Oid, package: &Downloaded) -> Result<Oid> {
+    stack
+        .repo
+        .reset(&stack.repo.find_object(base, None)?, ResetType::Hard, None)?;
+    step("Importing", format!("{} on top of the old upstream", package.package_dir()));
+    stack.commit_upstream(package, Some(base))
+}
+
+/// `cargo xtask rebase --continue`: the conflict is resolved in cargo/ (committed or not).
+pub fn resume(ws: &Workspace) -> Result<()> {
+    let stack = open(ws)?;
+    let mut state = State::load(&stack.repo)?
+        .context("no rebase is in progress in cargo/ (start one with `cargo xtask rebase --to VERSION`)")?;
+    if let Some((commit, head_before)) = state.stopped_at.take() {
+        let conflicts = stack.conflicted_files()?;
+        if !conflicts.is_empty() {
+            bail!(
+                "cargo/ still has conflicts in {}: resolve them (remove the markers and \
+                 `git -C cargo add` the files), then run `cargo xtask rebase --continue` again",
+                conflicts.join(", ")
+            );
+        }
+        // The user may have committed the resolution; if not, commit the work tree as it is.
+        if stack.head()? == head_before {
+            stack.commit_work_tree_as(commit)?;
+        }
+        stack.repo.cleanup_state()?;
+    }
+    proceed(ws, &stack, state)
+}
+
+/// `cargo xtask rebase --abort`: cargo/ goes back to the series on the pinned version.
+pub fn abort(ws: &Workspace) -> Result<()> {
+    let stack = open(ws)?;
+    let state =
+        State::load(&stack.repo)?.context("no rebase is in progress in cargo/")?;
+    stack.repo.cleanup_state()?;
+    stack.repo.reset(
+        &stack.repo.find_object(state.original_head, None)?,
+        ResetType::Hard,
+        None,
+    )?;
+    State::clear(&stack.repo)?;
+    step("Aborted", "cargo/ is back to the series on the pinned upstream");
+    Ok(())
+}
+
+fn open(ws: &Workspace) -> Result<Stack> {
+    Stack::open(&ws.fork_source())?.context("there is no cargo/: run `cargo xtask sync` first")
+}
+
+/// Picks the remaining patches; stops at a conflict, or finishes: pin, refresh.
+fn proceed(ws: &Workspace, stack: &Stack, mut state: State) -> Result<()> {
+    match replay(stack, &mut state.remaining)? {
+        Replay::Conflict { subject, files } => {
+            let picked = state.remaining.remove(0);
+            // `replay` left HEAD where it was before the conflicting pick.
+            state.stopped_at = Some((picked, stack.head()?));
+            state.save(&stack.repo)?;
+            bail!(
+                "patch `{subject}` conflicts with {} {} in: {}\n\
+                 cargo/ holds the new upstream, the patches before it, and this one with \
+                 conflict markers.\n\
+                 Resolve the conflicts in cargo/ (`git -C cargo diff` shows them), then \
+                 `git -C cargo add` the files (or commit them with the patch's message), and \
+                 run `cargo xtask rebase --continue`.\n\
+                 `cargo xtask rebase --abort` puts cargo/ back as it was.",
+                "cargo",
+                state.version,
+                files.join(", ")
+            );
+        }
+        Replay::Done { dropped } => {
+            for subject in dropped {
+                step("Dropped", format!("`{subject}`: upstream {} has it", state.version));
+            }
+        }
+    }
+    State::clear(&stack.repo)?;
+    let mut pin = Pin::load(ws)?;
+    let old = pin.version.to_string();
+    pin.version = state.version.parse()?;
+    pin.sha256 = state.sha256.clone();
+    pin.save(ws)?;
+    step(
+        "Pinned",
+        format!("{} {} (sha256 {}) in upstream.toml, was {old}", pin.krate, pin.version, pin.sha256),
+    );
+    stack::refresh(ws)
+}
+
+/// Cherry-picks `remaining` (oldest first) onto HEAD, removing each picked commit from it.
+/// Stops at the first conflict and leaves it, with markers, in the work tree.
+pub fn replay(stack: &Stack, remaining: &mut Vec<Oid>) -> Result<Replay> {
+    let repo = &stack.repo;
+    let mut dropped = Vec::new();
+    while let Some(&oid) = remaining.first() {
+        let commit = repo.find_commit(oid)?;
+        let subject = commit.summary().unwrap_or_default().to_owned();
+        repo.cherrypick(&commit, None)
+            .with_context(|| format!("cherry-picking `{subject}`"))?;
+        let files = stack.conflicted_files()?;
+        if !files.is_empty() {
+            return Ok(Replay::Conflict { subject, files });
+        }
+        if stack.commit_work_tree_as(oid)?.is_none() {
+            dropped.push(subject.clone());
+        }
+        repo.cleanup_state()?;
+        remaining.remove(0);
+        step("Applied", &subject);
+    }
+    Ok(Replay::Done { dropped })
+}
+
+impl Stack {
+    /// Commits the index and work tree (tracked files) with the message and author of `commit`.
+    /// Returns `None`, and commits nothing, when that changes nothing.
+    fn commit_work_tree_as(&self, commit: Oid) -> Result<Option<Oid>> {
+        let repo = &self.repo;
+        let original = repo.find_commit(commit)?;
+        let mut index = repo.index()?;
+        index.update_all(["*"], None)?;
+        index.write()?;
+        let tree = repo.find_tree(index.write_tree()?)?;
+        let head = repo.find_commit(self.head()?)?;
+        if tree.id() == head.tree_id() {
+            return Ok(None);
+        }
+        let committer = repo
+            .signature()
+            .or_else(|_| git2::Signature::now("cargo-dynamic xtask", "xtask@localhost"))?;
+        let message = original.message().context("a commit message that is not UTF-8")?;
+        Ok(Some(repo.commit(
+            Some("HEAD"),
+            &original.author(),
+            &committer,
+            message,
+            &tree,
+            &[&head],
+        )?))
+    }
+
+    fn conflicted_files(&self) -> Result<Vec<String>> {
+        let index = self.repo.index()?;
+        if !index.has_conflicts() {
+            return Ok(Vec::new());
+        }
+        let mut files = Vec::new();
+        for conflict in index.conflicts()? {
+            let conflict = conflict?;
+            let entry = conflict.our.or(conflict.their).or(conflict.ancestor);
+            if let Some(entry) = entry {
+                files.push(String::from_utf8_lossy(&entry.path).into_owned());
+            }
+        }
+        files.sort();
+        files.dedup();
+        Ok(files)
+    }
+}
+
+/// For the scratch copies of `check-upstream`: a repository in `dir` holding the series on
+/// the pinned upstream (as `sync` makes it), then moved onto `package`.
+pub fn replay_on_scratch(
+    pin_package: &Downloaded,
+    series: &[crate::patch_file::Patch],
+    package: &Downloaded,
+    dir: &Path,
+) -> Result<Replay> {
+    if dir.exists() {
+        fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    let stack = Stack::import(dir, pin_package)?;
+    stack.apply(series)?;
+    let base = stack
+        .tagged_upstream(&pin_package.version)?
+        .context("the scratch copy has no upstream tag")?;
+    let mut patches = stack.commits_since(base)?;
+    if package.version == pin_package.version {
+        return Ok(Replay::Done { dropped: Vec::new() });
+    }
+    onto_new_upstream(&stack, base, package)?;
+    replay(&stack, &mut patches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_round_trips() {
+        let dir = std::env::temp_dir().join(format!("xtask-rebase-state-{}", std::process::id()));
+        let repo = Repository::init(&dir).unwrap();
+        let a = Oid::from_str("1111111111111111111111111111111111111111").unwrap();
+        let b = Oid::from_str("2222222222222222222222222222222222222222").unwrap();
+        let state = State {
+            version: "0.97.2".into(),
+            sha256: "ab".into(),
+            original_head: a,
+            stopped_at: Some((b, a)),
+            remaining: vec![b, a],
+        };
+        state.save(&repo).unwrap();
+        assert_eq!(State::load(&repo).unwrap(), Some(state));
+        State::clear(&repo).unwrap();
+        assert_eq!(State::load(&repo).unwrap(), None);
+        fs::remove_dir_all(dir).unwrap();
+    }
+}
