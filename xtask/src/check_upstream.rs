@@ -5,7 +5,7 @@
 //! and run the patch tests. `cargo/`, `patches/` and the pin are never touched.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -99,20 +99,10 @@ fn check_one(
     let package = crates_io::fetch(ws, &pin.krate, version)?;
     let root = ws.target().join("upstream-check");
     let source = root.join(package.package_dir());
-    match rebase::replay_on_scratch(pinned, series, &package, &source)? {
-        Replay::Conflict { subject, files } => {
-            row.applies = format!("no: `{subject}` conflicts in {}", files.join(", "));
-            return Ok(row);
-        }
-        Replay::Done { dropped } if dropped.is_empty() => row.applies = "yes".into(),
-        Replay::Done { dropped } => {
-            row.applies = format!("yes, upstream has: {}", dropped.join(", "))
-        }
-    }
 
     // A release newer than the stable toolchain may need a newer rustc (its `rust-version`):
     // then it is built with the installed nightly, and its tests still drive the stable rustc.
-    let needs = rust_version(&source)?;
+    let needs = rust_version_of(&package)?;
     let builder = if needs.as_ref().is_none_or(|v| version_at_most(v, &stable.release)) {
         Builder::stable(stable)
     } else {
@@ -121,6 +111,7 @@ fn check_one(
                 nightly
             }
             other => {
+                row.applies = "not tried".into();
                 row.builds = format!(
                     "no: needs rustc {}, newest installed is {}",
                     needs.unwrap(),
@@ -130,6 +121,20 @@ fn check_one(
             }
         }
     };
+    let target_dir = root.join(format!("target-{}", builder.name));
+    let regenerate = |modules: &[String]| {
+        harness::overwrite_snapshots(&source, &target_dir, &|| builder.cargo(), modules)
+    };
+    match rebase::replay_on_scratch(pinned, series, &package, &source, &regenerate)? {
+        Replay::Conflict { subject, files } => {
+            row.applies = format!("no: `{subject}` conflicts in {}", files.join(", "));
+            return Ok(row);
+        }
+        Replay::Done { dropped } if dropped.is_empty() => row.applies = "yes".into(),
+        Replay::Done { dropped } => {
+            row.applies = format!("yes, upstream has: {}", dropped.join(", "))
+        }
+    }
     row.toolchain = builder.label();
     let target_dir = root.join(format!("target-{}", builder.name));
 
@@ -221,15 +226,24 @@ impl Builder {
     }
 }
 
-/// `package.rust-version` of the unpacked Cargo source.
-fn rust_version(source: &Path) -> Result<Option<String>> {
-    let text = std::fs::read_to_string(source.join("Cargo.toml"))?;
-    let doc: toml_edit::DocumentMut = text.parse()?;
-    Ok(doc
-        .get("package")
-        .and_then(|p| p.get("rust-version"))
-        .and_then(|v| v.as_str())
-        .map(str::to_owned))
+/// `package.rust-version` of a Cargo release, from its manifest in the archive.
+fn rust_version_of(package: &Downloaded) -> Result<Option<String>> {
+    let manifest = format!("{}/Cargo.toml", package.package_dir());
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&package.bytes[..]));
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        if entry.path()?.to_str() == Some(manifest.as_str()) {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut entry, &mut text)?;
+            let doc: toml_edit::DocumentMut = text.parse()?;
+            return Ok(doc
+                .get("package")
+                .and_then(|p| p.get("rust-version"))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned));
+        }
+    }
+    bail!("{} has no Cargo.toml", package.package_dir())
 }
 
 /// Whether rust-version `needed` (`1.96` or `1.96.1`) is met by rustc release `have`

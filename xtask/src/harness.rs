@@ -32,23 +32,33 @@ fn is_upstream_regression_test(name: &str) -> bool {
 }
 
 /// The testsuite modules that the series adds or changes: those are the patch tests.
+pub fn modules_touched_by(series: &[Patch]) -> BTreeSet<String> {
+    let paths: Vec<String> = series
+        .iter()
+        .flat_map(|patch| patch.diff.lines())
+        .filter_map(|line| line.strip_prefix("diff --git a/"))
+        .filter_map(|rest| Some(rest.split(' ').next()?.to_owned()))
+        .collect();
+    modules_of(&paths).into_iter().collect()
+}
+
+/// The testsuite modules that files of Cargo's source belong to.
 /// `tests/testsuite/version.rs` is module `version`; a file in a folder, such as
 /// `tests/testsuite/cargo_build/help/stdout.term.svg`, belongs to the folder's module
 /// (`cargo_build::help`), so that a changed snapshot selects only the test that reads it.
-pub fn modules_touched_by(series: &[Patch]) -> BTreeSet<String> {
-    series
+pub fn modules_of(paths: &[String]) -> Vec<String> {
+    let modules: BTreeSet<String> = paths
         .iter()
-        .flat_map(|patch| patch.diff.lines())
-        .filter_map(|line| line.strip_prefix("diff --git a/tests/testsuite/"))
-        .filter_map(|rest| {
-            let path = rest.split(' ').next()?;
+        .filter_map(|path| path.strip_prefix("tests/testsuite/"))
+        .filter_map(|path| {
             let module = match path.rsplit_once('/') {
                 Some((dir, _)) => dir.replace('/', "::"),
                 None => path.strip_suffix(".rs")?.to_owned(),
             };
             (!["main", "utils"].contains(&module.as_str())).then_some(module)
         })
-        .collect()
+        .collect();
+    modules.into_iter().collect()
 }
 
 /// `cargo xtask test`.
@@ -186,6 +196,35 @@ pub fn run_testsuite_of(
     tally
         .run(testsuite().arg("--").arg("--exact").args(&names))
         .context("patch tests in Cargo's testsuite failed (see above)")
+}
+
+/// Runs the given modules of the testsuite in `source` with `SNAPSHOTS=overwrite`, which
+/// rewrites their snapshot files from what the Cargo in `source` prints.
+pub fn overwrite_snapshots(
+    source: &Path,
+    target_dir: &Path,
+    cargo: &dyn Fn() -> Command,
+    modules: &[String],
+) -> Result<()> {
+    let output = run_captured(
+        cargo()
+            .current_dir(source)
+            .args(["test", "--locked", "--test", "testsuite", "--manifest-path"])
+            .arg(source.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(target_dir)
+            .envs(toolchain::fork_source_env())
+            .env("CFG_DISABLE_CROSS_TESTS", "1")
+            .env("SNAPSHOTS", "overwrite")
+            .arg("--")
+            .args(modules.iter().map(|m| format!("{m}::"))),
+    )?;
+    let mut tally = Tally::default();
+    output.lines().for_each(|line| tally.count(line));
+    if tally.passed == 0 {
+        bail!("no test of {} ran", modules.join(", "));
+    }
+    Ok(())
 }
 
 /// `cargo xtask try`: builds the fork, then shows the `dynamic` profile on the bundled example

@@ -141,6 +141,18 @@ pub fn start(ws: &Workspace, version: &str) -> Result<()> {
     proceed(ws, &stack, state)
 }
 
+/// Regenerates snapshots in cargo/, with the build cache of the fork.
+fn regenerate_in_fork(ws: &Workspace) -> impl Fn(&[String]) -> Result<()> {
+    move |modules: &[String]| {
+        crate::harness::overwrite_snapshots(
+            &ws.fork_source(),
+            &ws.fork_target(),
+            &crate::process::cargo,
+            modules,
+        )
+    }
+}
+
 /// Puts the pristine `package` on top of the old pristine commit `base`.
 pub fn onto_new_upstream(stack: &Stack, base: Oid, package: &Downloaded) -> Result<Oid> {
     stack
@@ -195,7 +207,7 @@ fn open(ws: &Workspace) -> Result<Stack> {
 
 /// Picks the remaining patches; stops at a conflict, or finishes: pin, refresh.
 fn proceed(ws: &Workspace, stack: &Stack, mut state: State) -> Result<()> {
-    match replay(stack, &mut state.remaining)? {
+    match replay(stack, &mut state.remaining, &regenerate_in_fork(ws))? {
         Replay::Conflict { subject, files } => {
             let picked = state.remaining.remove(0);
             // `replay` left HEAD where it was before the conflicting pick.
@@ -233,9 +245,18 @@ fn proceed(ws: &Workspace, stack: &Stack, mut state: State) -> Result<()> {
     stack::refresh(ws)
 }
 
+/// Rewrites snapshot files of Cargo's testsuite in the source tree being rebased: runs the
+/// named testsuite modules with `SNAPSHOTS=overwrite`.
+pub type Regenerate<'a> = &'a dyn Fn(&[String]) -> Result<()>;
+
 /// Cherry-picks `remaining` (oldest first) onto HEAD, removing each picked commit from it.
 /// Stops at the first conflict and leaves it, with markers, in the work tree.
-pub fn replay(stack: &Stack, remaining: &mut Vec<Oid>) -> Result<Replay> {
+///
+/// A conflict confined to snapshot files of Cargo's testsuite (the `--help` pictures, which
+/// shift every line below an added option) is not a real one: those files are generated.
+/// They are taken from the new upstream, the patch is committed, and `regenerate` writes
+/// them again from the patched Cargo, into the same commit.
+pub fn replay(stack: &Stack, remaining: &mut Vec<Oid>, regenerate: Regenerate) -> Result<Replay> {
     let repo = &stack.repo;
     let mut dropped = Vec::new();
     while let Some(&oid) = remaining.first() {
@@ -244,17 +265,34 @@ pub fn replay(stack: &Stack, remaining: &mut Vec<Oid>) -> Result<Replay> {
         repo.cherrypick(&commit, None)
             .with_context(|| format!("cherry-picking `{subject}`"))?;
         let files = stack.conflicted_files()?;
-        if !files.is_empty() {
-            return Ok(Replay::Conflict { subject, files });
+        let (snapshots, others): (Vec<_>, Vec<_>) =
+            files.into_iter().partition(|f| is_generated_snapshot(f));
+        if !others.is_empty() {
+            return Ok(Replay::Conflict { subject, files: others });
         }
-        if stack.commit_work_tree_as(oid)?.is_none() {
+        stack.take_from_head(&snapshots)?;
+        let picked = stack.commit_work_tree_as(oid)?;
+        repo.cleanup_state()?;
+        if !snapshots.is_empty() {
+            let modules = crate::harness::modules_of(&snapshots);
+            step("Regenerating", format!("snapshots of {} for `{subject}`", modules.join(", ")));
+            regenerate(&modules)
+                .with_context(|| format!("regenerating the snapshots of `{subject}`"))?;
+            stack.amend_with_work_tree()?;
+        }
+        if picked.is_none() {
             dropped.push(subject.clone());
         }
-        repo.cleanup_state()?;
         remaining.remove(0);
         step("Applied", &subject);
     }
     Ok(Replay::Done { dropped })
+}
+
+/// A snapshot that Cargo's testsuite writes itself (`SNAPSHOTS=overwrite`), such as
+/// `tests/testsuite/cargo_build/help/stdout.term.svg`.
+fn is_generated_snapshot(path: &str) -> bool {
+    path.starts_with("tests/testsuite/") && path.ends_with(".term.svg")
 }
 
 impl Stack {
@@ -285,6 +323,44 @@ impl Stack {
         )?))
     }
 
+    /// Resolves `files` to their version in HEAD (deleted where HEAD has none).
+    fn take_from_head(&self, files: &[String]) -> Result<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let repo = &self.repo;
+        let workdir = repo.workdir().context("cargo/ has no work tree")?;
+        let head = repo.head()?.peel_to_tree()?;
+        let mut index = repo.index()?;
+        for file in files {
+            let path = Path::new(file);
+            match head.get_path(path) {
+                Ok(entry) => {
+                    fs::write(workdir.join(path), repo.find_blob(entry.id())?.content())?;
+                    index.add_path(path)?;
+                }
+                Err(_) => {
+                    let _ = fs::remove_file(workdir.join(path));
+                    index.remove_path(path)?;
+                }
+            }
+        }
+        index.write()?;
+        Ok(())
+    }
+
+    /// Folds the changes of the work tree (tracked files) into HEAD.
+    fn amend_with_work_tree(&self) -> Result<()> {
+        let repo = &self.repo;
+        let mut index = repo.index()?;
+        index.update_all(["*"], None)?;
+        index.write()?;
+        let tree = repo.find_tree(index.write_tree()?)?;
+        let head = repo.find_commit(self.head()?)?;
+        head.amend(Some("HEAD"), None, None, None, None, Some(&tree))?;
+        Ok(())
+    }
+
     fn conflicted_files(&self) -> Result<Vec<String>> {
         let index = self.repo.index()?;
         if !index.has_conflicts() {
@@ -311,6 +387,7 @@ pub fn replay_on_scratch(
     series: &[crate::patch_file::Patch],
     package: &Downloaded,
     dir: &Path,
+    regenerate: Regenerate,
 ) -> Result<Replay> {
     if dir.exists() {
         fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
@@ -325,7 +402,7 @@ pub fn replay_on_scratch(
         return Ok(Replay::Done { dropped: Vec::new() });
     }
     onto_new_upstream(&stack, base, package)?;
-    replay(&stack, &mut patches)
+    replay(&stack, &mut patches, regenerate)
 }
 
 #[cfg(test)]
@@ -351,4 +428,11 @@ mod tests {
         assert_eq!(State::load(&repo).unwrap(), None);
         fs::remove_dir_all(dir).unwrap();
     }
+}
+
+#[test]
+fn help_pictures_are_generated_snapshots() {
+    assert!(is_generated_snapshot("tests/testsuite/cargo_build/help/stdout.term.svg"));
+    assert!(!is_generated_snapshot("tests/testsuite/profile_dynamic.rs"));
+    assert!(!is_generated_snapshot("src/doc/man/generated_txt/cargo-build.txt"));
 }

@@ -433,20 +433,56 @@ pub fn refresh(ws: &Workspace) -> Result<()> {
     patch_file::validate(&patches)?;
     patch_file::write_series(&ws.patches(), &patches)?;
     stack.mark_synced(&patches)?;
-    let (mut insertions, mut deletions) = (0, 0);
-    for patch in &patches {
-        let diff = Diff::from_buffer(patch.diff.as_bytes())?;
-        let stats = diff.stats()?;
-        insertions += stats.insertions();
-        deletions += stats.deletions();
-    }
+    let size = SeriesSize::of(&patches)?;
     step(
         "Exported",
         format!(
-            "{} patch(es) to patches/: {insertions} line(s) added and {deletions} removed in \
-             upstream Cargo",
-            patches.len()
+            "{} patch(es) to patches/, changing {} line(s) of Cargo's source (+{} -{}) \
+             and {} of its tests (+{} -{})",
+            patches.len(),
+            size.source.0 + size.source.1,
+            size.source.0,
+            size.source.1,
+            size.tests.0 + size.tests.1,
+            size.tests.0,
+            size.tests.1,
         ),
     );
     Ok(())
+}
+
+/// How much of upstream Cargo a series changes: lines (added, removed) in Cargo's source
+/// (everything but its tests) and in its testsuite (`tests/`, snapshots included).
+#[derive(Debug, Default, PartialEq)]
+pub struct SeriesSize {
+    pub source: (usize, usize),
+    pub tests: (usize, usize),
+}
+
+impl SeriesSize {
+    pub fn of(patches: &[Patch]) -> Result<SeriesSize> {
+        let mut size = SeriesSize::default();
+        for patch in patches {
+            let diff = Diff::from_buffer(patch.diff.as_bytes())?;
+            diff.foreach(
+                &mut |_, _| true,
+                None,
+                None,
+                Some(&mut |delta, _, line| {
+                    let path = delta.new_file().path().or(delta.old_file().path());
+                    let bucket = match path {
+                        Some(p) if p.starts_with("tests") => &mut size.tests,
+                        _ => &mut size.source,
+                    };
+                    match line.origin() {
+                        '+' => bucket.0 += 1,
+                        '-' => bucket.1 += 1,
+                        _ => {}
+                    }
+                    true
+                }),
+            )?;
+        }
+        Ok(size)
+    }
 }
