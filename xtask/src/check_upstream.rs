@@ -121,6 +121,8 @@ fn check_one(
             }
         }
     };
+    // Not the fork's own build cache: the uplifted `debug/cargo` of another release there
+    // would be what the fork's testsuite runs next time.
     let target_dir = root.join(format!("target-{}", builder.name));
     let regenerate = |modules: &[String]| {
         harness::overwrite_snapshots(&source, &target_dir, &|| builder.cargo(), modules)
@@ -136,7 +138,6 @@ fn check_one(
         }
     }
     row.toolchain = builder.label();
-    let target_dir = root.join(format!("target-{}", builder.name));
 
     step("Building", format!("cargo {version} with the series ({})", row.toolchain));
     let built = run(builder
