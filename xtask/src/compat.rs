@@ -2,9 +2,10 @@
 //! compared test by test, in the spirit of crater.
 //!
 //! The crates and why each is there are in `compat/crates.toml`. Each is fetched from crates.io
-//! through Cargo, unpacked into `target/compat/`, built with its own published `Cargo.lock`
-//! (`--locked`), and tested twice with the fork. Any test whose result differs between the two
-//! modes is a difference, printed with its output; the command then fails.
+//! through Cargo, unpacked into `target/compat/`, built `--locked` with our lock file for it
+//! (`compat/locks/`, made from the package's own `Cargo.lock`), and tested twice with the
+//! fork. Any test whose result differs between the two modes is a difference, printed with
+//! its output; the command then fails.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -31,9 +32,6 @@ pub struct Entry {
     /// Other published packages (`name@version`) unpacked beside it and joined with it into
     /// one workspace, where they replace their crates.io versions (`[patch.crates-io]`).
     pub members: Vec<(String, String)>,
-    /// A lock file of ours (relative to `compat/`) for entries whose published `Cargo.lock`
-    /// cannot apply, such as a joined workspace.
-    pub lock: Option<String>,
     /// Part of the quick subset that `cargo xtask test` runs.
     pub quick: bool,
 }
@@ -41,6 +39,11 @@ pub struct Entry {
 impl Entry {
     fn label(&self) -> String {
         format!("{}@{}", self.name, self.version)
+    }
+
+    /// Our lock file for it, relative to `compat/`.
+    fn lock_file(&self) -> String {
+        format!("locks/{}-{}.lock", self.name, self.version)
     }
 }
 
@@ -88,7 +91,6 @@ fn parse_list(text: &str) -> Result<Vec<Entry>> {
                 .into_iter()
                 .map(|(n, v)| Ok((n.clone(), v.with_context(|| format!("member `{n}` needs @VERSION"))?)))
                 .collect::<Result<_>>()?,
-            lock: string("lock"),
             quick: table.get("quick").and_then(|v| v.as_bool()).unwrap_or(false),
         });
     }
@@ -128,7 +130,6 @@ pub fn select(list: &[Entry], specs: &[String], quick: bool) -> Result<Vec<Entry
                     version,
                     args: Vec::new(),
                     members: Vec::new(),
-                    lock: None,
                     quick: false,
                 }),
                 (None, None) => bail!(
@@ -151,12 +152,31 @@ pub fn compat(ws: &Workspace, specs: &[String], quick: bool) -> Result<()> {
 /// difference.
 pub fn run_entries(ws: &Workspace, fork: &Path, entries: &[Entry]) -> Result<()> {
     let mut rows = Vec::new();
+    let mut unchecked = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         step(
             "Checking",
             format!("[{}/{}] {}", i + 1, entries.len(), entry.label()),
         );
-        rows.push(check(ws, fork, entry)?);
+        let row = match check(ws, fork, entry) {
+            Ok(row) => row,
+            Err(err) => {
+                // One crate that cannot be fetched or unpacked must not hide the others.
+                step("Failed", format!("{}: {err:#}", entry.label()));
+                unchecked.push(format!("{}: {err:#}", entry.label()));
+                continue;
+            }
+        };
+        step(
+            "Compared",
+            format!(
+                "{}: {} tests under `dev`, {} difference(s)",
+                row.label,
+                row.dev.results.binaries.values().map(|b| b.outcomes.len()).sum::<usize>(),
+                row.differences.len()
+            ),
+        );
+        rows.push(row);
     }
     print!("{}", table(&rows));
     let differing: Vec<_> = rows
@@ -169,6 +189,12 @@ pub fn run_entries(ws: &Workspace, fork: &Path, entries: &[Entry]) -> Result<()>
         .filter(|row| row.dev.build_error.is_some())
         .map(|row| row.label.as_str())
         .collect();
+    for failure in &unchecked {
+        println!("\nnot checked: {failure}");
+    }
+    if !unchecked.is_empty() {
+        bail!("{} crate(s) could not be checked (see above)", unchecked.len());
+    }
     if !differing.is_empty() {
         bail!(
             "`dev` and `dynamic` differ on {} (see above)",
@@ -322,28 +348,23 @@ fn prepare(ws: &Workspace, entry: &Entry) -> Result<PathBuf> {
     text.push_str(&workspace);
     fs::write(&manifest, text)?;
 
-    if let Some(lock) = &entry.lock {
-        let ours = ws.compat_list().with_file_name(lock);
-        if ours.exists() {
-            fs::copy(&ours, dir.join("Cargo.lock"))?;
-        } else {
-            // First run of a new entry: resolve once, and keep the result in the repository so
-            // that every later run builds the same versions.
-            step("Locking", format!("{} into {}", entry.label(), ws.display(&ours)));
-            crate::process::run(
-                crate::process::cargo()
-                    .current_dir(&dir)
-                    .args(["generate-lockfile", "--quiet"]),
-            )?;
-            fs::create_dir_all(ours.parent().unwrap())?;
-            fs::copy(dir.join("Cargo.lock"), &ours)?;
-            eprintln!("note: wrote {}: commit it", ws.display(&ours));
-        }
-    } else if !dir.join("Cargo.lock").exists() {
-        bail!(
-            "{} was published without a Cargo.lock: give its entry a `lock` file",
-            entry.label()
-        );
+    // Every run builds the versions of our lock file, made once from the package's own
+    // Cargo.lock (Cargo adjusts only what no longer resolves: a yanked version, say, or the
+    // workspace members) and kept in the repository.
+    let ours = ws.compat_list().with_file_name(entry.lock_file());
+    if ours.exists() {
+        fs::copy(&ours, dir.join("Cargo.lock"))?;
+    } else {
+        step("Locking", format!("{} into {}", entry.label(), ws.display(&ours)));
+        crate::process::run_captured(
+            crate::process::cargo()
+                .current_dir(&dir)
+                .args(["metadata", "--format-version", "1", "--quiet"]),
+        )
+        .with_context(|| format!("resolving the dependencies of {}", entry.label()))?;
+        fs::create_dir_all(ours.parent().unwrap())?;
+        fs::copy(dir.join("Cargo.lock"), &ours)?;
+        eprintln!("note: wrote {}: commit it", ws.display(&ours));
     }
     Ok(dir)
 }
@@ -700,7 +721,7 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         assert!(err.to_string().contains("why"), "{err}");
         let list = parse_list(
             "[[crate]]\nname = \"serde_json\"\nversion = \"1.0.1\"\nwhy = \"x\"\n\
-             members = [\"serde@1.0.2\"]\nlock = \"l.lock\"\nquick = true\n",
+             members = [\"serde@1.0.2\"]\nquick = true\n",
         )
         .unwrap();
         assert_eq!(list[0].members, [("serde".to_owned(), "1.0.2".to_owned())]);

@@ -69,35 +69,26 @@ pub fn fetch(ws: &Workspace, name: &str, version: &str) -> Result<Downloaded> {
     fs::write(dir.join("lib.rs"), "")?;
 
     // Offline first: a package already in Cargo's cache needs no network at all.
-    let metadata = |offline: bool| {
+    // (`cargo fetch`, not `cargo metadata`: the latter leaves out a dependency without a
+    // library, such as a binary-only package.)
+    let fetch = |offline: bool| {
         let mut cmd = cargo();
-        cmd.current_dir(&dir)
-            .args(["metadata", "--format-version", "1", "--quiet"]);
+        cmd.current_dir(&dir).args(["fetch", "--quiet"]);
         if offline {
             cmd.arg("--offline");
         }
         run_captured(&mut cmd)
     };
-    let json = match metadata(true) {
-        Ok(json) => json,
-        Err(_) => metadata(false).with_context(|| {
+    if fetch(true).is_err() {
+        fetch(false).with_context(|| {
             format!(
-                "fetching {name} {version} from crates.io through `cargo metadata` failed.\n\
+                "fetching {name} {version} from crates.io through `cargo fetch` failed.\n\
                  Check that the version exists and that crates.io is reachable (Cargo's \
                  proxy and registry settings apply), then run the command again."
             )
-        })?,
-    };
-    let metadata: serde_json::Value =
-        serde_json::from_str(&json).context("parsing `cargo metadata` output")?;
-    let manifest = metadata["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["name"] == name && p["version"] == version)
-        .and_then(|p| p["manifest_path"].as_str())
-        .with_context(|| format!("`cargo metadata` does not list {name} {version}"))?;
-    let crate_file = archive_in_cache(Path::new(manifest), &format!("{name}-{version}"))?;
+        })?;
+    }
+    let crate_file = archive_in_cache(&format!("{name}-{version}"))?;
     let bytes = fs::read(&crate_file)
         .with_context(|| format!("reading the downloaded package {}", crate_file.display()))?;
 
@@ -118,29 +109,24 @@ pub fn fetch(ws: &Workspace, name: &str, version: &str) -> Result<Downloaded> {
     })
 }
 
-/// Cargo keeps `<registry>/src/<index>/<name>-<version>/` unpacked and
-/// `<registry>/cache/<index>/<name>-<version>.crate` as downloaded.
-fn archive_in_cache(manifest: &Path, package_dir: &str) -> Result<PathBuf> {
-    let unpacked = manifest.parent().context("manifest without a folder")?;
-    let index = unpacked
-        .parent()
-        .context("package outside a registry folder")?;
-    let registry = index.parent().and_then(Path::parent);
-    let (Some(registry), Some(index_name)) = (registry, index.file_name()) else {
-        bail!("{} is not inside a Cargo registry cache", manifest.display());
-    };
-    let crate_file = registry
-        .join("cache")
-        .join(index_name)
-        .join(format!("{package_dir}.crate"));
-    if !crate_file.is_file() {
-        bail!(
-            "Cargo unpacked {package_dir} but its archive {} is missing; delete {} and run again",
-            crate_file.display(),
-            unpacked.display()
-        );
+/// Cargo keeps each downloaded archive as `$CARGO_HOME/registry/cache/<index>/<name>-<version>.crate`.
+fn archive_in_cache(package_dir: &str) -> Result<PathBuf> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .context("neither CARGO_HOME nor HOME is set")?;
+    let cache = cargo_home.join("registry").join("cache");
+    let file_name = format!("{package_dir}.crate");
+    for index in fs::read_dir(&cache).with_context(|| format!("reading {}", cache.display()))? {
+        let candidate = index?.path().join(&file_name);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
     }
-    Ok(crate_file)
+    bail!(
+        "Cargo fetched {package_dir}, but its archive is not in {}",
+        cache.display()
+    )
 }
 
 /// The `checksum` of a registry package in a lock file.

@@ -7,6 +7,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
+use crate::compat;
 use crate::patch_file::{self, Patch};
 use crate::process::{cargo, run, run_captured, step};
 use crate::toolchain;
@@ -63,7 +64,7 @@ pub fn modules_of(paths: &[String]) -> Vec<String> {
 
 /// `cargo xtask test`.
 pub fn test(ws: &Workspace, with_upstream: bool) -> Result<()> {
-    toolchain::build(ws)?;
+    let fork = toolchain::build(ws)?;
 
     let series = patch_file::read_series(&ws.patches())?;
     let modules = modules_touched_by(&series);
@@ -86,7 +87,14 @@ pub fn test(ws: &Workspace, with_upstream: bool) -> Result<()> {
                     .args(["test", "--locked", "--workspace"])
                     .env("CARGO_DYNAMIC_TOOLCHAIN", ws.toolchain()),
             )
-            .context("end-to-end or xtask tests failed (see above)")
+            .context("end-to-end or xtask tests failed (see above)")?;
+        // The quick subset of published crates: their own suites, dev against dynamic.
+        let quick = compat::select(&compat::load_list(ws)?, &[], true)?;
+        step(
+            "Testing",
+            format!("{} published crates under `dev` and `dynamic` (compat/crates.toml)", quick.len()),
+        );
+        compat::run_entries(ws, &fork, &quick)
     });
     // One closing line over every harness, for people and for CI alike.
     println!(

@@ -5,8 +5,10 @@
 //! - `toolchain`: building the fork and laying it out as a rustup toolchain;
 //! - `harness`: the tests;
 //! - `rebase` and `check_upstream`: moving the series to another upstream release;
+//! - `bench`: `dynamic` against `dev`, measured side by side;
 //! - `compat`: published crates' test suites under `dev` and `dynamic`.
 
+mod bench;
 mod check_upstream;
 mod compat;
 mod crates_io;
@@ -73,6 +75,15 @@ enum Cmd {
         /// Cargo versions to check (default: 0.96.0 0.97.2 0.98.0 0.99.0 0.100.0)
         versions: Vec<String>,
     },
+    /// Measure `--dynamic` against `dev` on the fixtures of bench/fixtures/, side by side;
+    /// writes docs/bench.json, docs/bench.svg and the table in README.md
+    Bench {
+        /// Rounds per scenario (each measures both modes, alternating which goes first)
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Only these fixtures (default: all)
+        fixtures: Vec<String>,
+    },
     /// Run published crates' own test suites under `dev` and `--dynamic` and compare them,
     /// test by test (the list and why each crate is on it: compat/crates.toml)
     Compat {
@@ -98,6 +109,7 @@ fn main() {
         Cmd::Rebase { resume: true, .. } => rebase::resume(&ws),
         Cmd::Rebase { .. } => rebase::abort(&ws),
         Cmd::CheckUpstream { versions } => check_upstream::check_upstream(&ws, &versions),
+        Cmd::Bench { rounds, fixtures } => bench::bench(&ws, rounds, &fixtures),
         Cmd::Compat { quick, crates } => compat::compat(&ws, &crates, quick),
     };
     if let Err(err) = result {

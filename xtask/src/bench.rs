@@ -1,0 +1,729 @@
+//! `cargo xtask bench`: what `--dynamic` buys, measured side by side against `dev`.
+//!
+//! Each fixture of `bench/fixtures/` is copied to `target/bench/<name>/` and measured with the
+//! fork under both profiles in the same target directory. Every scenario runs in rounds; each
+//! round measures both modes, alternating which goes first, after the same edit, so that both
+//! see the same change and the same state of the machine's caches. Reported: median, min and
+//! max per mode, and the ratio of the medians, dynamic / dev.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+
+use crate::process::{describe, run_captured, step};
+use crate::toolchain;
+use crate::workspace::Workspace;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Dev,
+    Dynamic,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Dev => "dev",
+            Mode::Dynamic => "dynamic",
+        }
+    }
+    fn dir(self) -> &'static str {
+        match self {
+            Mode::Dev => "debug",
+            Mode::Dynamic => "dynamic",
+        }
+    }
+    fn flags(self) -> &'static [&'static str] {
+        match self {
+            Mode::Dev => &[],
+            Mode::Dynamic => &["--dynamic"],
+        }
+    }
+    /// Round `i` alternates which mode goes first.
+    fn order(round: usize) -> [Mode; 2] {
+        if round % 2 == 0 {
+            [Mode::Dev, Mode::Dynamic]
+        } else {
+            [Mode::Dynamic, Mode::Dev]
+        }
+    }
+}
+
+/// A source edit: a real change of code, different in every round.
+struct Edit {
+    /// File, relative to the fixture.
+    file: &'static str,
+    kind: EditKind,
+}
+
+enum EditKind {
+    /// Replaces the string literal `marker` by `marker (edit N)`.
+    ChangeString(&'static str),
+    /// Appends a new public function.
+    AddFunction,
+}
+
+impl Edit {
+    fn apply(&self, dir: &Path, original: &str, round: usize) -> Result<()> {
+        let text = match self.kind {
+            EditKind::ChangeString(marker) => {
+                if !original.contains(marker) {
+                    bail!("{} no longer contains {marker:?}", self.file);
+                }
+                original.replace(marker, &format!("{marker} (edit {round})"))
+            }
+            EditKind::AddFunction => format!(
+                "{original}\n/// Added by `cargo xtask bench`.\npub fn bench_edit_{round}(x: u64) -> u64 {{\n    x.wrapping_mul({}) ^ {round}\n}}\n",
+                round + 3
+            ),
+        };
+        fs::write(dir.join(self.file), text)?;
+        Ok(())
+    }
+}
+
+/// What a scenario measures.
+enum Scenario {
+    /// `cargo build` after removing `target/<profile>/`.
+    CleanBuild,
+    /// `cargo build` with nothing changed.
+    NoopBuild,
+    /// An edit, then `cargo <args>`.
+    EditThen {
+        edit: Edit,
+        args: &'static [&'static str],
+    },
+    /// `<bin> --help`, started directly (no `cargo run`, no library path).
+    Startup { runs: usize },
+    /// For the leaf edit: the share of the rebuild spent in the linker.
+    LinkShare { edit: Edit },
+    /// Bytes in `target/<profile>/`.
+    TargetSize,
+}
+
+struct Fixture {
+    name: &'static str,
+    /// The binary whose start-up is measured, in `target/<profile>/`.
+    bin: &'static str,
+    scenarios: Vec<(&'static str, Scenario)>,
+}
+
+fn fixtures() -> Vec<Fixture> {
+    let app_leaf = || Edit {
+        file: "src/main.rs",
+        kind: EditKind::ChangeString("Analyse log files: summaries, errors, JSON"),
+    };
+    vec![
+        Fixture {
+            name: "app",
+            bin: "bench-app",
+            scenarios: vec![
+                ("clean build", Scenario::CleanBuild),
+                ("no-op build", Scenario::NoopBuild),
+                (
+                    "leaf edit of the bin, build",
+                    Scenario::EditThen {
+                        edit: app_leaf(),
+                        args: &["build"],
+                    },
+                ),
+                (
+                    "lib edit, test --no-run (8 test binaries)",
+                    Scenario::EditThen {
+                        edit: Edit {
+                            file: "src/lib.rs",
+                            kind: EditKind::AddFunction,
+                        },
+                        args: &["test", "--no-run"],
+                    },
+                ),
+                ("start-up (--help)", Scenario::Startup { runs: 50 }),
+                ("link share of the leaf rebuild", Scenario::LinkShare { edit: app_leaf() }),
+                ("size of target/<profile>", Scenario::TargetSize),
+            ],
+        },
+        Fixture {
+            name: "chain",
+            bin: "app",
+            scenarios: vec![
+                ("clean build", Scenario::CleanBuild),
+                ("no-op build", Scenario::NoopBuild),
+                (
+                    "edit in the middle (layer3 of 5), build",
+                    Scenario::EditThen {
+                        edit: Edit {
+                            file: "layer3/src/lib.rs",
+                            kind: EditKind::ChangeString("layer 3"),
+                        },
+                        args: &["build"],
+                    },
+                ),
+                ("start-up", Scenario::Startup { runs: 50 }),
+                ("size of target/<profile>", Scenario::TargetSize),
+            ],
+        },
+    ]
+}
+
+/// One measured scenario: the samples of each mode.
+struct Measured {
+    fixture: &'static str,
+    scenario: &'static str,
+    unit: &'static str,
+    dev: Vec<f64>,
+    dynamic: Vec<f64>,
+}
+
+impl Measured {
+    fn ratio(&self) -> f64 {
+        median(&self.dynamic) / median(&self.dev)
+    }
+}
+
+/// `cargo xtask bench`.
+pub fn bench(ws: &Workspace, rounds: usize, only: &[String]) -> Result<()> {
+    if rounds < 1 {
+        bail!("--rounds must be at least 1");
+    }
+    let fork = toolchain::build(ws)?;
+    let started = Instant::now();
+    let mut results = Vec::new();
+    for fixture in fixtures() {
+        if !only.is_empty() && !only.iter().any(|o| o == fixture.name) {
+            continue;
+        }
+        results.extend(bench_fixture(ws, &fork, &fixture, rounds)?);
+    }
+    let minutes = started.elapsed().as_secs_f64() / 60.0;
+
+    let machine = machine_description();
+    let toolchain = format!(
+        "{}; {}",
+        run_captured(Command::new(fork.with_file_name("rustc")).arg("-V"))?.trim(),
+        run_captured(Command::new(&fork).arg("-V"))?.trim()
+    );
+    let table = table(&results);
+    println!("\n{table}");
+    println!("machine: {machine}\ntoolchain: {toolchain}\n{rounds} rounds, {minutes:.1} minutes");
+
+    let docs = ws.root().join("docs");
+    fs::create_dir_all(&docs)?;
+    let report = json!({
+        "machine": machine,
+        "toolchain": toolchain,
+        "rounds": rounds,
+        "minutes": minutes,
+        "results": results.iter().map(|m| json!({
+            "fixture": m.fixture,
+            "scenario": m.scenario,
+            "unit": m.unit,
+            "dev": summary(&m.dev),
+            "dynamic": summary(&m.dynamic),
+            "ratio": m.ratio(),
+        })).collect::<Vec<_>>(),
+    });
+    fs::write(docs.join("bench.json"), serde_json::to_string_pretty(&report)? + "\n")?;
+    fs::write(docs.join("bench.svg"), svg(&results, &machine, &toolchain))?;
+    update_readme(ws, &table, &machine, &toolchain, rounds)?;
+    step(
+        "Wrote",
+        "docs/bench.json, docs/bench.svg and the table in README.md",
+    );
+    Ok(())
+}
+
+fn bench_fixture(
+    ws: &Workspace,
+    fork: &Path,
+    fixture: &Fixture,
+    rounds: usize,
+) -> Result<Vec<Measured>> {
+    let dir = ws.target().join("bench").join(fixture.name);
+    copy_sources(&ws.root().join("bench").join("fixtures").join(fixture.name), &dir)?;
+    let cargo = |mode: Mode, args: &[&str]| {
+        let mut cmd = toolchain::fork_cargo(fork);
+        cmd.current_dir(&dir)
+            .args(args)
+            .arg("--locked")
+            .arg("--quiet")
+            .args(mode.flags())
+            .env("CARGO_TARGET_DIR", dir.join("target"));
+        cmd
+    };
+    // Warm up: every mode built and its tests compiled, so that the first round measures
+    // the same thing as the last.
+    for mode in [Mode::Dev, Mode::Dynamic] {
+        step("Preparing", format!("{} (`{}`)", fixture.name, mode.name()));
+        quiet(&mut cargo(mode, &["test", "--no-run"]))?;
+        quiet(&mut cargo(mode, &["build"]))?;
+    }
+
+    let mut results = Vec::new();
+    for (n, (label, scenario)) in fixture.scenarios.iter().enumerate() {
+        let progress = |round: usize, mode: Mode| {
+            step(
+                "Measuring",
+                format!(
+                    "{} [{}/{}] {label}: round {}/{rounds}, `{}`",
+                    fixture.name,
+                    n + 1,
+                    fixture.scenarios.len(),
+                    round + 1,
+                    mode.name()
+                ),
+            )
+        };
+        let mut samples = [Vec::new(), Vec::new()];
+        let mut unit = "s";
+        match scenario {
+            Scenario::CleanBuild => {
+                for round in 0..rounds {
+                    for mode in Mode::order(round) {
+                        progress(round, mode);
+                        let profile_dir = dir.join("target").join(mode.dir());
+                        if profile_dir.exists() {
+                            fs::remove_dir_all(&profile_dir)?;
+                        }
+                        samples[mode as usize].push(timed(&mut cargo(mode, &["build"]))?);
+                    }
+                }
+                // Back to the warm state the other scenarios start from.
+                for mode in [Mode::Dev, Mode::Dynamic] {
+                    quiet(&mut cargo(mode, &["test", "--no-run"]))?;
+                }
+            }
+            Scenario::NoopBuild => {
+                for round in 0..rounds {
+                    for mode in Mode::order(round) {
+                        progress(round, mode);
+                        samples[mode as usize].push(timed(&mut cargo(mode, &["build"]))?);
+                    }
+                }
+            }
+            Scenario::EditThen { edit, args } => {
+                let original = fs::read_to_string(dir.join(edit.file))?;
+                // Both modes first build what the previous scenario left.
+                for mode in [Mode::Dev, Mode::Dynamic] {
+                    quiet(&mut cargo(mode, args))?;
+                }
+                for round in 0..rounds {
+                    edit.apply(&dir, &original, round)?;
+                    for mode in Mode::order(round) {
+                        progress(round, mode);
+                        samples[mode as usize].push(timed(&mut cargo(mode, args))?);
+                    }
+                }
+                fs::write(dir.join(edit.file), &original)?;
+            }
+            Scenario::Startup { runs } => {
+                unit = "ms";
+                for mode in [Mode::Dev, Mode::Dynamic] {
+                    quiet(&mut cargo(mode, &["build"]))?;
+                }
+                progress(0, Mode::Dev);
+                for _ in 0..*runs {
+                    for mode in [Mode::Dev, Mode::Dynamic] {
+                        let bin = dir.join("target").join(mode.dir()).join(fixture.bin);
+                        let mut cmd = Command::new(&bin);
+                        cmd.arg("--help").env_remove("LD_LIBRARY_PATH");
+                        samples[mode as usize].push(timed(&mut cmd)? * 1000.0);
+                    }
+                }
+            }
+            Scenario::LinkShare { edit } => {
+                unit = "%";
+                let original = fs::read_to_string(dir.join(edit.file))?;
+                for round in 0..rounds {
+                    edit.apply(&dir, &original, round + 1000)?;
+                    for mode in Mode::order(round) {
+                        progress(round, mode);
+                        let share = link_share(&mut cargo(mode, &["build"]))?;
+                        samples[mode as usize].push(share * 100.0);
+                    }
+                }
+                fs::write(dir.join(edit.file), &original)?;
+                for mode in [Mode::Dev, Mode::Dynamic] {
+                    quiet(&mut cargo(mode, &["build"]))?;
+                }
+            }
+            Scenario::TargetSize => {
+                unit = "MB";
+                for mode in [Mode::Dev, Mode::Dynamic] {
+                    let bytes = dir_size(&dir.join("target").join(mode.dir()))?;
+                    samples[mode as usize].push(bytes as f64 / 1e6);
+                }
+            }
+        }
+        let [dev, dynamic] = samples;
+        let measured = Measured {
+            fixture: fixture.name,
+            scenario: label,
+            unit,
+            dev,
+            dynamic,
+        };
+        step(
+            "Measured",
+            format!(
+                "{} {label}: dev {} {unit}, dynamic {} {unit}, ratio {:.2}",
+                fixture.name,
+                fmt_value(median(&measured.dev)),
+                fmt_value(median(&measured.dynamic)),
+                measured.ratio()
+            ),
+        );
+        results.push(measured);
+    }
+    Ok(results)
+}
+
+/// Copies the fixture's sources over `to`, keeping `to/target/` (warm caches between runs).
+fn copy_sources(from: &Path, to: &Path) -> Result<()> {
+    if to.exists() {
+        for entry in fs::read_dir(to)? {
+            let entry = entry?;
+            if entry.file_name() != "target" {
+                let path = entry.path();
+                if path.is_dir() {
+                    fs::remove_dir_all(path)?;
+                } else {
+                    fs::remove_file(path)?;
+                }
+            }
+        }
+    }
+    copy_tree(from, to)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        if entry.file_name() == "target" {
+            continue;
+        }
+        let dest = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &dest)?;
+        } else {
+            fs::copy(entry.path(), &dest)?;
+        }
+    }
+    Ok(())
+}
+
+fn quiet(cmd: &mut Command) -> Result<()> {
+    let output = cmd
+        .stdout(Stdio::null())
+        .output()
+        .with_context(|| format!("could not start {}", describe(cmd)))?;
+    if !output.status.success() {
+        bail!(
+            "{} failed:\n{}",
+            describe(cmd),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// Seconds the command took; it must succeed.
+fn timed(cmd: &mut Command) -> Result<f64> {
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let output = cmd
+        .output()
+        .with_context(|| format!("could not start {}", describe(cmd)))?;
+    let seconds = start.elapsed().as_secs_f64();
+    if !output.status.success() {
+        bail!(
+            "{} failed:\n{}",
+            describe(cmd),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(seconds)
+}
+
+/// The share of a build's wall time spent linking: the build runs under
+/// `strace -f -e trace=execve,exit_group`, which records when each process starts and ends
+/// (cheap: no other system call is stopped), and the link is the life of the `cc` processes
+/// that rustc starts (rustc links through `cc`, which runs rust-lld).
+fn link_share(cmd: &mut Command) -> Result<f64> {
+    let log = std::env::temp_dir().join(format!("xtask-bench-strace-{}", std::process::id()));
+    let mut traced = Command::new("strace");
+    traced
+        .args(["-f", "-qq", "-ttt", "-e", "trace=execve,exit_group", "-e", "signal=none", "-o"])
+        .arg(&log)
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .current_dir(cmd.get_current_dir().unwrap_or(Path::new(".")));
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => traced.env(key, value),
+            None => traced.env_remove(key),
+        };
+    }
+    let start = Instant::now();
+    let output = traced
+        .output()
+        .context("running the build under strace (install it: Debian's `strace` package)")?;
+    let wall = start.elapsed().as_secs_f64();
+    if !output.status.success() {
+        bail!("{} failed:\n{}", describe(&traced), String::from_utf8_lossy(&output.stderr));
+    }
+    let trace = fs::read_to_string(&log)?;
+    fs::remove_file(&log)?;
+    let link = linker_seconds(&trace);
+    if link == 0.0 {
+        bail!("no link was seen in the trace of {}", describe(cmd));
+    }
+    Ok(link / wall)
+}
+
+/// Sums the lifetimes of the processes that exec'd `cc` (the linker driver), from strace's
+/// `PID TIME execve("...cc", ...)` and `PID TIME +++ exited ...` lines. A `cc` started by
+/// another `cc` is not counted twice.
+fn linker_seconds(trace: &str) -> f64 {
+    use std::collections::HashMap;
+    let mut started: HashMap<&str, f64> = HashMap::new();
+    let mut total = 0.0;
+    for line in trace.lines() {
+        let mut words = line.splitn(3, ' ');
+        let (Some(pid), Some(time), Some(rest)) = (words.next(), words.next(), words.next())
+        else {
+            continue;
+        };
+        let Ok(time) = time.parse::<f64>() else {
+            continue;
+        };
+        if let Some(program) = rest
+            .strip_prefix("execve(\"")
+            .and_then(|r| r.split('"').next())
+        {
+            let linker = Path::new(program).file_name().is_some_and(|f| f == "cc");
+            if linker && !rest.contains("= -1") && started.is_empty() {
+                started.insert(pid, time);
+            }
+        } else if rest.starts_with("+++ exited") || rest.starts_with("+++ killed") {
+            if let Some(start) = started.remove(pid) {
+                total += time - start;
+            }
+        }
+    }
+    total
+}
+
+fn dir_size(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            total += dir_size(&entry.path())?;
+        } else if kind.is_file() {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
+}
+
+fn median(samples: &[f64]) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let n = sorted.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+fn summary(samples: &[f64]) -> serde_json::Value {
+    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    json!({ "median": median(samples), "min": min, "max": max, "samples": samples })
+}
+
+fn fmt_value(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.0}")
+    } else if value >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+fn table(results: &[Measured]) -> String {
+    let mut out = String::from(
+        "| fixture | scenario | dev median (min–max) | dynamic median (min–max) | dynamic / dev |\n\
+         | --- | --- | --- | --- | --- |\n",
+    );
+    let cell = |samples: &[f64], unit: &str| {
+        let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if samples.len() == 1 {
+            format!("{} {unit}", fmt_value(samples[0]))
+        } else {
+            format!(
+                "{} {unit} ({}–{})",
+                fmt_value(median(samples)),
+                fmt_value(min),
+                fmt_value(max)
+            )
+        }
+    };
+    for m in results {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.2} |",
+            m.fixture,
+            m.scenario,
+            cell(&m.dev, m.unit),
+            cell(&m.dynamic, m.unit),
+            m.ratio()
+        )
+        .unwrap();
+    }
+    out
+}
+
+/// Horizontal bars of the ratios, one per scenario, with the line of parity at 1.
+fn svg(results: &[Measured], machine: &str, toolchain: &str) -> String {
+    let (label_w, bar_w, row_h, top) = (330.0, 420.0, 26.0, 64.0);
+    let max_ratio = results
+        .iter()
+        .map(Measured::ratio)
+        .filter(|r| r.is_finite())
+        .fold(1.5_f64, f64::max)
+        .ceil();
+    let x = |ratio: f64| label_w + bar_w * ratio / max_ratio;
+    let height = top + row_h * results.len() as f64 + 40.0;
+    let width = label_w + bar_w + 80.0;
+    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">cargo --dynamic vs dev: \
+         median time (or size) ratio, lower is better</text>\n\
+         <text x=\"10\" y=\"38\" fill=\"#555\">{}</text>\n\
+         <text x=\"10\" y=\"54\" fill=\"#555\">{}</text>\n",
+        escape(machine),
+        escape(toolchain)
+    );
+    for (i, m) in results.iter().enumerate() {
+        let y = top + row_h * i as f64;
+        let ratio = m.ratio();
+        let color = if ratio <= 1.0 { "#2e7d32" } else { "#c62828" };
+        writeln!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}: {}</text>\n\
+             <rect x=\"{label_w}\" y=\"{}\" width=\"{:.1}\" height=\"{}\" fill=\"{color}\"/>\n\
+             <text x=\"{:.1}\" y=\"{}\">{ratio:.2}</text>",
+            label_w - 8.0,
+            y + 16.0,
+            escape(m.fixture),
+            escape(m.scenario),
+            y + 4.0,
+            (x(ratio) - label_w).max(1.0),
+            row_h - 8.0,
+            x(ratio) + 4.0,
+            y + 16.0
+        )
+        .unwrap();
+    }
+    let bottom = top + row_h * results.len() as f64;
+    writeln!(
+        out,
+        "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"black\" stroke-dasharray=\"4 3\"/>\n\
+         <text x=\"{0}\" y=\"{3}\" text-anchor=\"middle\">1.0 = as fast as dev</text>\n</svg>",
+        x(1.0),
+        top - 4.0,
+        bottom,
+        bottom + 18.0
+    )
+    .unwrap();
+    out
+}
+
+/// Replaces the benchmark block of README.md (between its `bench:begin` and `bench:end`
+/// markers) with this run's table.
+fn update_readme(
+    ws: &Workspace,
+    table: &str,
+    machine: &str,
+    toolchain: &str,
+    rounds: usize,
+) -> Result<()> {
+    let path = ws.root().join("README.md");
+    let text = fs::read_to_string(&path)?;
+    let (begin, end) = ("<!-- bench:begin -->", "<!-- bench:end -->");
+    let (Some(a), Some(b)) = (text.find(begin), text.find(end)) else {
+        bail!("README.md has no `{begin}` ... `{end}` block for the benchmark table");
+    };
+    let block = format!(
+        "{begin}\n![dynamic / dev per scenario](docs/bench.svg)\n\n{table}\n\
+         Measured by `cargo xtask bench` ({rounds} alternated rounds per scenario; start-up: 50 \
+         runs per mode) on {machine}, with {toolchain}. Raw samples: `docs/bench.json`.\n"
+    );
+    fs::write(&path, format!("{}{block}{}", &text[..a], &text[b..]))?;
+    Ok(())
+}
+
+fn machine_description() -> String {
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|kb| kb.trim().trim_end_matches(" kB").parse::<f64>().ok())
+        })
+        .map_or("? GiB".into(), |kb| format!("{:.0} GiB", kb / 1024.0 / 1024.0));
+    format!("{cores} cores of {cpu}, {memory}, {}", std::env::consts::OS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn linker_time_is_the_life_of_the_outer_cc() {
+        let trace = "\
+100 10.000 execve(\"/usr/bin/cargo\", [\"cargo\"], 0x0 /* 1 vars */) = 0
+101 10.100 execve(\"/rustc\", [\"rustc\"], 0x0 /* 1 vars */) = 0
+102 10.400 execve(\"/usr/local/bin/cc\", [\"cc\"], 0x0 /* 1 vars */) = -1 ENOENT (No such file or directory)
+102 10.401 execve(\"/usr/bin/cc\", [\"cc\"], 0x0 /* 1 vars */) = 0
+103 10.450 execve(\"/usr/lib/gcc/collect2\", [\"collect2\"], 0x0 /* 1 vars */) = 0
+103 10.600 +++ exited with 0 +++
+102 10.650 +++ exited with 0 +++
+101 10.700 +++ exited with 0 +++
+";
+        let seconds = linker_seconds(trace);
+        assert!((seconds - 0.249).abs() < 1e-9, "{seconds}");
+    }
+}
