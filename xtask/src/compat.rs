@@ -356,12 +356,26 @@ fn prepare(ws: &Workspace, entry: &Entry) -> Result<PathBuf> {
         fs::copy(&ours, dir.join("Cargo.lock"))?;
     } else {
         step("Locking", format!("{} into {}", entry.label(), ws.display(&ours)));
-        crate::process::run_captured(
-            crate::process::cargo()
-                .current_dir(&dir)
-                .args(["metadata", "--format-version", "1", "--quiet"]),
-        )
-        .with_context(|| format!("resolving the dependencies of {}", entry.label()))?;
+        let resolve = || {
+            crate::process::run_captured(
+                crate::process::cargo()
+                    .current_dir(&dir)
+                    .args(["metadata", "--format-version", "1", "--quiet"]),
+            )
+        };
+        if let Err(err) = resolve() {
+            // A published lock file can name a version that crates.io no longer serves
+            // (seen: rusqlite 0.43.0 locks a jiff that is gone): resolve from scratch.
+            let first = format!("{err:#}");
+            fs::remove_file(dir.join("Cargo.lock"))?;
+            resolve().with_context(|| {
+                format!("resolving the dependencies of {}; with its own Cargo.lock: {first}", entry.label())
+            })?;
+            eprintln!(
+                "note: the Cargo.lock of {} does not resolve any more; resolved anew",
+                entry.label()
+            );
+        }
         fs::create_dir_all(ours.parent().unwrap())?;
         fs::copy(dir.join("Cargo.lock"), &ours)?;
         eprintln!("note: wrote {}: commit it", ws.display(&ours));
