@@ -144,7 +144,7 @@ fn fixtures() -> Vec<Fixture> {
                 ),
                 ("start-up (--help)", Scenario::Startup { runs: 50 }),
                 ("link share of the leaf rebuild", Scenario::LinkShare { edit: app_leaf() }),
-                ("size of target/<profile>", Scenario::TargetSize),
+                ("size of the profile's target folder", Scenario::TargetSize),
             ],
         },
         Fixture {
@@ -164,7 +164,7 @@ fn fixtures() -> Vec<Fixture> {
                     },
                 ),
                 ("start-up", Scenario::Startup { runs: 50 }),
-                ("size of target/<profile>", Scenario::TargetSize),
+                ("size of the profile's target folder", Scenario::TargetSize),
             ],
         },
     ]
@@ -487,7 +487,7 @@ fn link_share(cmd: &mut Command) -> Result<f64> {
 }
 
 /// Sums the lifetimes of the processes that exec'd `cc` (the linker driver), from strace's
-/// `PID TIME execve("...cc", ...)` and `PID TIME +++ exited ...` lines. A `cc` started by
+/// `PID TIME execve("...cc", ...)` and `PID TIME exit_group(0) = ?` lines. A `cc` started by
 /// another `cc` is not counted twice.
 fn linker_seconds(trace: &str) -> f64 {
     use std::collections::HashMap;
@@ -510,7 +510,7 @@ fn linker_seconds(trace: &str) -> f64 {
             if linker && !rest.contains("= -1") && started.is_empty() {
                 started.insert(pid, time);
             }
-        } else if rest.starts_with("+++ exited") || rest.starts_with("+++ killed") {
+        } else if rest.starts_with("exit_group(") || rest.starts_with("+++ ") {
             if let Some(start) = started.remove(pid) {
                 total += time - start;
             }
@@ -719,9 +719,9 @@ mod tests {
 102 10.400 execve(\"/usr/local/bin/cc\", [\"cc\"], 0x0 /* 1 vars */) = -1 ENOENT (No such file or directory)
 102 10.401 execve(\"/usr/bin/cc\", [\"cc\"], 0x0 /* 1 vars */) = 0
 103 10.450 execve(\"/usr/lib/gcc/collect2\", [\"collect2\"], 0x0 /* 1 vars */) = 0
-103 10.600 +++ exited with 0 +++
-102 10.650 +++ exited with 0 +++
-101 10.700 +++ exited with 0 +++
+103 10.600 exit_group(0)   = ?
+102 10.650 exit_group(0)   = ?
+101 10.700 exit_group(0)   = ?
 ";
         let seconds = linker_seconds(trace);
         assert!((seconds - 0.249).abs() < 1e-9, "{seconds}");
