@@ -494,9 +494,11 @@ fn linker_seconds(trace: &str) -> f64 {
     let mut started: HashMap<&str, f64> = HashMap::new();
     let mut total = 0.0;
     for line in trace.lines() {
-        let mut words = line.splitn(3, ' ');
-        let (Some(pid), Some(time), Some(rest)) = (words.next(), words.next(), words.next())
-        else {
+        // strace pads short PIDs: `5586  1795655574.804371 execve(...)`.
+        let Some((pid, rest)) = line.trim_start().split_once(' ') else {
+            continue;
+        };
+        let Some((time, rest)) = rest.trim_start().split_once(' ') else {
             continue;
         };
         let Ok(time) = time.parse::<f64>() else {
@@ -715,10 +717,10 @@ mod tests {
     fn linker_time_is_the_life_of_the_outer_cc() {
         let trace = "\
 100 10.000 execve(\"/usr/bin/cargo\", [\"cargo\"], 0x0 /* 1 vars */) = 0
-101 10.100 execve(\"/rustc\", [\"rustc\"], 0x0 /* 1 vars */) = 0
+101   10.100 execve(\"/rustc\", [\"rustc\"], 0x0 /* 1 vars */) = 0
 102 10.400 execve(\"/usr/local/bin/cc\", [\"cc\"], 0x0 /* 1 vars */) = -1 ENOENT (No such file or directory)
-102 10.401 execve(\"/usr/bin/cc\", [\"cc\"], 0x0 /* 1 vars */) = 0
-103 10.450 execve(\"/usr/lib/gcc/collect2\", [\"collect2\"], 0x0 /* 1 vars */) = 0
+102   10.401 execve(\"/usr/bin/cc\", [\"cc\"], 0x0 /* 1 vars */) = 0
+103  10.450 execve(\"/usr/lib/gcc/collect2\", [\"collect2\"], 0x0 /* 1 vars */) = 0
 103 10.600 exit_group(0)   = ?
 102 10.650 exit_group(0)   = ?
 101 10.700 exit_group(0)   = ?
