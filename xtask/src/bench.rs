@@ -16,41 +16,16 @@ use anyhow::{Context, Result, bail};
 use serde_json::json;
 
 use crate::process::{describe, run_captured, step};
+use crate::mode::Mode;
 use crate::toolchain;
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, clear_except_target, copy_without_target};
 
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    Dev,
-    Dynamic,
-}
-
-impl Mode {
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Dev => "dev",
-            Mode::Dynamic => "dynamic",
-        }
-    }
-    fn dir(self) -> &'static str {
-        match self {
-            Mode::Dev => "debug",
-            Mode::Dynamic => "dynamic",
-        }
-    }
-    fn flags(self) -> &'static [&'static str] {
-        match self {
-            Mode::Dev => &[],
-            Mode::Dynamic => &["--dynamic"],
-        }
-    }
-    /// Round `i` alternates which mode goes first.
-    fn order(round: usize) -> [Mode; 2] {
-        if round % 2 == 0 {
-            [Mode::Dev, Mode::Dynamic]
-        } else {
-            [Mode::Dynamic, Mode::Dev]
-        }
+/// Round `i` alternates which mode goes first.
+fn order(round: usize) -> [Mode; 2] {
+    if round % 2 == 0 {
+        [Mode::Dev, Mode::Dynamic]
+    } else {
+        [Mode::Dynamic, Mode::Dev]
     }
 }
 
@@ -244,7 +219,11 @@ fn bench_fixture(
     rounds: usize,
 ) -> Result<Vec<Measured>> {
     let dir = ws.target().join("bench").join(fixture.name);
-    copy_sources(&ws.root().join("bench").join("fixtures").join(fixture.name), &dir)?;
+    // Fresh sources over the kept `target/`: warm caches between runs.
+    if dir.exists() {
+        clear_except_target(&dir)?;
+    }
+    copy_without_target(&ws.root().join("bench").join("fixtures").join(fixture.name), &dir)?;
     let cargo = |mode: Mode, args: &[&str]| {
         let mut cmd = toolchain::fork_cargo(fork);
         cmd.current_dir(&dir)
@@ -257,7 +236,7 @@ fn bench_fixture(
     };
     // Warm up: every mode built and its tests compiled, so that the first round measures
     // the same thing as the last.
-    for mode in [Mode::Dev, Mode::Dynamic] {
+    for mode in Mode::BOTH {
         step("Preparing", format!("{} (`{}`)", fixture.name, mode.name()));
         quiet(&mut cargo(mode, &["test", "--no-run"]))?;
         quiet(&mut cargo(mode, &["build"]))?;
@@ -283,7 +262,7 @@ fn bench_fixture(
         match scenario {
             Scenario::CleanBuild => {
                 for round in 0..rounds {
-                    for mode in Mode::order(round) {
+                    for mode in order(round) {
                         progress(round, mode);
                         let profile_dir = dir.join("target").join(mode.dir());
                         if profile_dir.exists() {
@@ -293,13 +272,13 @@ fn bench_fixture(
                     }
                 }
                 // Back to the warm state the other scenarios start from.
-                for mode in [Mode::Dev, Mode::Dynamic] {
+                for mode in Mode::BOTH {
                     quiet(&mut cargo(mode, &["test", "--no-run"]))?;
                 }
             }
             Scenario::NoopBuild => {
                 for round in 0..rounds {
-                    for mode in Mode::order(round) {
+                    for mode in order(round) {
                         progress(round, mode);
                         samples[mode as usize].push(timed(&mut cargo(mode, &["build"]))?);
                     }
@@ -308,12 +287,12 @@ fn bench_fixture(
             Scenario::EditThen { edit, args } => {
                 let original = fs::read_to_string(dir.join(edit.file))?;
                 // Both modes first build what the previous scenario left.
-                for mode in [Mode::Dev, Mode::Dynamic] {
+                for mode in Mode::BOTH {
                     quiet(&mut cargo(mode, args))?;
                 }
                 for round in 0..rounds {
                     edit.apply(&dir, &original, round)?;
-                    for mode in Mode::order(round) {
+                    for mode in order(round) {
                         progress(round, mode);
                         samples[mode as usize].push(timed(&mut cargo(mode, args))?);
                     }
@@ -322,12 +301,12 @@ fn bench_fixture(
             }
             Scenario::Startup { runs } => {
                 unit = "ms";
-                for mode in [Mode::Dev, Mode::Dynamic] {
+                for mode in Mode::BOTH {
                     quiet(&mut cargo(mode, &["build"]))?;
                 }
                 progress(0, Mode::Dev);
                 for _ in 0..*runs {
-                    for mode in [Mode::Dev, Mode::Dynamic] {
+                    for mode in Mode::BOTH {
                         let bin = dir.join("target").join(mode.dir()).join(fixture.bin);
                         let mut cmd = Command::new(&bin);
                         cmd.arg("--help").env_remove("LD_LIBRARY_PATH");
@@ -340,20 +319,20 @@ fn bench_fixture(
                 let original = fs::read_to_string(dir.join(edit.file))?;
                 for round in 0..rounds {
                     edit.apply(&dir, &original, round + 1000)?;
-                    for mode in Mode::order(round) {
+                    for mode in order(round) {
                         progress(round, mode);
                         let share = link_share(&mut cargo(mode, &["build"]))?;
                         samples[mode as usize].push(share * 100.0);
                     }
                 }
                 fs::write(dir.join(edit.file), &original)?;
-                for mode in [Mode::Dev, Mode::Dynamic] {
+                for mode in Mode::BOTH {
                     quiet(&mut cargo(mode, &["build"]))?;
                 }
             }
             Scenario::TargetSize => {
                 unit = "MB";
-                for mode in [Mode::Dev, Mode::Dynamic] {
+                for mode in Mode::BOTH {
                     let bytes = dir_size(&dir.join("target").join(mode.dir()))?;
                     samples[mode as usize].push(bytes as f64 / 1e6);
                 }
@@ -380,41 +359,6 @@ fn bench_fixture(
         results.push(measured);
     }
     Ok(results)
-}
-
-/// Copies the fixture's sources over `to`, keeping `to/target/` (warm caches between runs).
-fn copy_sources(from: &Path, to: &Path) -> Result<()> {
-    if to.exists() {
-        for entry in fs::read_dir(to)? {
-            let entry = entry?;
-            if entry.file_name() != "target" {
-                let path = entry.path();
-                if path.is_dir() {
-                    fs::remove_dir_all(path)?;
-                } else {
-                    fs::remove_file(path)?;
-                }
-            }
-        }
-    }
-    copy_tree(from, to)
-}
-
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    fs::create_dir_all(to)?;
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let dest = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &dest)?;
-        } else {
-            fs::copy(entry.path(), &dest)?;
-        }
-    }
-    Ok(())
 }
 
 fn quiet(cmd: &mut Command) -> Result<()> {

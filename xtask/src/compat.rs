@@ -19,8 +19,9 @@ use anyhow::{Context, Result, bail};
 
 use crate::crates_io;
 use crate::process::{describe, step};
+use crate::mode::Mode;
 use crate::toolchain;
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, clear_except_target};
 
 /// One entry of `compat/crates.toml`.
 #[derive(Debug, Clone, PartialEq)]
@@ -225,41 +226,12 @@ struct ModeRun {
     results: TestResults,
 }
 
-#[derive(Clone, Copy)]
-enum Mode {
-    Dev,
-    Dynamic,
-}
-
-impl Mode {
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Dev => "dev",
-            Mode::Dynamic => "dynamic",
-        }
-    }
-
-    /// The profile's folder in the target directory.
-    fn dir(self) -> &'static str {
-        match self {
-            Mode::Dev => "debug",
-            Mode::Dynamic => "dynamic",
-        }
-    }
-
-    fn flags(self) -> &'static [&'static str] {
-        match self {
-            Mode::Dev => &[],
-            Mode::Dynamic => &["--dynamic"],
-        }
-    }
-}
 
 fn check(ws: &Workspace, fork: &Path, entry: &Entry) -> Result<Row> {
     let dir = prepare(ws, entry)?;
     let target_dir = dir.join("target");
     let mut runs = Vec::new();
-    for mode in [Mode::Dev, Mode::Dynamic] {
+    for mode in Mode::BOTH {
         // A clean build of the profile each time, so that build times compare; the
         // downloaded sources stay in Cargo's cache.
         let profile_dir = target_dir.join(mode.dir());
@@ -313,17 +285,7 @@ fn check(ws: &Workspace, fork: &Path, entry: &Entry) -> Result<Row> {
 fn prepare(ws: &Workspace, entry: &Entry) -> Result<PathBuf> {
     let dir = ws.target().join("compat").join(format!("{}-{}", entry.name, entry.version));
     if dir.exists() {
-        for item in fs::read_dir(&dir)? {
-            let item = item?;
-            if item.file_name() != "target" {
-                let path = item.path();
-                if path.is_dir() {
-                    fs::remove_dir_all(&path)?;
-                } else {
-                    fs::remove_file(&path)?;
-                }
-            }
-        }
+        clear_except_target(&dir)?;
     }
     fs::create_dir_all(&dir)?;
     crates_io::fetch(ws, &entry.name, &entry.version)?.unpack(&dir)?;

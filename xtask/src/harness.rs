@@ -172,20 +172,7 @@ pub fn run_testsuite_of(
     selected: &dyn Fn(&str) -> bool,
     tally: &mut Tally,
 ) -> Result<()> {
-    let testsuite = || {
-        let mut cmd = cargo();
-        // From inside cargo/, so that its `.cargo/config.toml` applies: the snapshot tests
-        // find their files through the `CARGO_RUSTC_CURRENT_DIR` it sets.
-        cmd.current_dir(source)
-            .args(["test", "--locked", "--test", "testsuite", "--manifest-path"])
-            .arg(source.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(target_dir)
-            .envs(toolchain::fork_source_env())
-            // Cross-compilation tests need a second target installed; CI machines have none.
-            .env("CFG_DISABLE_CROSS_TESTS", "1");
-        cmd
-    };
+    let testsuite = || testsuite_command(source, target_dir, cargo);
     step("Compiling", "Cargo's testsuite with the patches (debug)");
     let listing = run_captured(testsuite().args(["--", "--list", "--format", "terse"]))
         .context("building Cargo's testsuite failed")?;
@@ -206,6 +193,22 @@ pub fn run_testsuite_of(
         .context("patch tests in Cargo's testsuite failed (see above)")
 }
 
+/// `cargo test --test testsuite` of the Cargo source in `source`, compiled into `target_dir`.
+fn testsuite_command(source: &Path, target_dir: &Path, cargo: &dyn Fn() -> Command) -> Command {
+    let mut cmd = cargo();
+    // From inside the source, so that its `.cargo/config.toml` applies: the snapshot tests
+    // find their files through the `CARGO_RUSTC_CURRENT_DIR` it sets.
+    cmd.current_dir(source)
+        .args(["test", "--locked", "--test", "testsuite", "--manifest-path"])
+        .arg(source.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir)
+        .envs(toolchain::fork_source_env())
+        // Cross-compilation tests need a second target installed; CI machines have none.
+        .env("CFG_DISABLE_CROSS_TESTS", "1");
+    cmd
+}
+
 /// Runs the given modules of the testsuite in `source` with `SNAPSHOTS=overwrite`, which
 /// rewrites their snapshot files from what the Cargo in `source` prints.
 pub fn overwrite_snapshots(
@@ -215,14 +218,7 @@ pub fn overwrite_snapshots(
     modules: &[String],
 ) -> Result<()> {
     let output = run_captured(
-        cargo()
-            .current_dir(source)
-            .args(["test", "--locked", "--test", "testsuite", "--manifest-path"])
-            .arg(source.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(target_dir)
-            .envs(toolchain::fork_source_env())
-            .env("CFG_DISABLE_CROSS_TESTS", "1")
+        testsuite_command(source, target_dir, cargo)
             .env("SNAPSHOTS", "overwrite")
             .arg("--")
             .args(modules.iter().map(|m| format!("{m}::"))),
@@ -243,7 +239,7 @@ pub fn try_it(ws: &Workspace) -> Result<()> {
     let root = ws.target().join("try");
     let example = root.join("example");
     let target_dir = root.join("target");
-    copy_example(&ws.root().join("examples").join("try"), &example)?;
+    crate::workspace::copy_without_target(&ws.root().join("examples").join("try"), &example)?;
     let fork_cargo = |args: &[&str]| {
         let mut cmd = toolchain::fork_cargo(&fork);
         cmd.current_dir(&example)
@@ -327,24 +323,6 @@ pub fn try_it(ws: &Workspace) -> Result<()> {
         );
     }
     println!("  (one run each, not a benchmark)");
-    Ok(())
-}
-
-/// Copies the example's sources (not its `target/`) over `to`.
-fn copy_example(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let dest = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_example(&entry.path(), &dest)?;
-        } else {
-            std::fs::copy(entry.path(), &dest)?;
-        }
-    }
     Ok(())
 }
 

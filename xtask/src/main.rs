@@ -13,6 +13,7 @@ mod check_upstream;
 mod compat;
 mod crates_io;
 mod harness;
+mod mode;
 mod patch_file;
 mod process;
 mod rebase;

@@ -69,3 +69,38 @@ impl Workspace {
             .to_string()
     }
 }
+
+/// Empties `dir` but for its `target/` folder, so that a fresh copy of a project keeps its
+/// build cache.
+pub fn clear_except_target(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name() != "target" {
+            let path = entry.path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(path)?;
+            } else {
+                std::fs::remove_file(path)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copies a project's sources over `to`, without its `target/` folder.
+pub fn copy_without_target(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if entry.file_name() == "target" {
+            continue;
+        }
+        let dest = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_without_target(&entry.path(), &dest)?;
+        } else {
+            std::fs::copy(entry.path(), &dest)?;
+        }
+    }
+    Ok(())
+}
