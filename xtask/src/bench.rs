@@ -361,19 +361,9 @@ fn bench_fixture(
     Ok(results)
 }
 
+/// Runs a preparation step, its output discarded; on failure the error carries its stderr.
 fn quiet(cmd: &mut Command) -> Result<()> {
-    let output = cmd
-        .stdout(Stdio::null())
-        .output()
-        .with_context(|| format!("could not start {}", describe(cmd)))?;
-    if !output.status.success() {
-        bail!(
-            "{} failed:\n{}",
-            describe(cmd),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    Ok(())
+    run_captured(cmd).map(drop)
 }
 
 /// Seconds the command took; it must succeed.

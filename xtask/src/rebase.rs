@@ -221,7 +221,7 @@ fn proceed(ws: &Workspace, stack: &Stack, mut state: State) -> Result<()> {
                  `git -C cargo add` the files (or commit them with the patch's message), and \
                  run `cargo xtask rebase --continue`.\n\
                  `cargo xtask rebase --abort` puts cargo/ back as it was.",
-                "cargo",
+                Pin::load(ws)?.krate,
                 state.version,
                 files.join(", ")
             );
@@ -309,9 +309,7 @@ impl Stack {
         if tree.id() == head.tree_id() {
             return Ok(None);
         }
-        let committer = repo
-            .signature()
-            .or_else(|_| git2::Signature::now("cargo-dynamic xtask", "xtask@localhost"))?;
+        let committer = stack::signature(repo)?;
         let message = original.message().context("a commit message that is not UTF-8")?;
         Ok(Some(repo.commit(
             Some("HEAD"),

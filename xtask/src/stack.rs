@@ -263,7 +263,7 @@ impl Stack {
     }
 }
 
-fn signature(repo: &Repository) -> Result<Signature<'static>> {
+pub(crate) fn signature(repo: &Repository) -> Result<Signature<'static>> {
     Ok(repo
         .signature()
         .or_else(|_| Signature::now("cargo-dynamic xtask", "xtask@localhost"))?)
