@@ -132,6 +132,11 @@ fn check_one(
             row.applies = format!("no: `{subject}` conflicts in {}", files.join(", "));
             return Ok(row);
         }
+        Replay::Stranded { subject, files } => {
+            let files: Vec<String> = files.iter().map(rebase::Stranded::describe).collect();
+            row.applies = format!("no: `{subject}` adds {}", files.join(", "));
+            return Ok(row);
+        }
         Replay::Done { dropped } if dropped.is_empty() => row.applies = "yes".into(),
         Replay::Done { dropped } => {
             row.applies = format!("yes, upstream has: {}", dropped.join(", "))

@@ -6,11 +6,12 @@
 //! whose base is the patch's parent, so a patch whose context moved still applies, and a real
 //! conflict is left in the work tree with markers, as `git rebase` leaves it.
 
+use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use git2::{Oid, Repository, ResetType};
+use git2::{Commit, Delta, DiffFindOptions, Oid, Repository, ResetType};
 
 use crate::crates_io::{self, Downloaded};
 use crate::process::step;
@@ -102,6 +103,36 @@ pub enum Replay {
     Done { dropped: Vec<String> },
     /// The patch `subject` conflicts in `files`; the work tree holds the conflict markers.
     Conflict { subject: String, files: Vec<String> },
+    /// The patch `subject` adds files in folders that the new upstream no longer has. They
+    /// were picked at their old paths, where nothing refers to them any more.
+    Stranded { subject: String, files: Vec<Stranded> },
+}
+
+/// A file that a patch adds in a folder the new upstream moved or removed.
+pub struct Stranded {
+    pub file: PathBuf,
+    /// Where most of the folder's files went, when rename detection finds them.
+    pub moved_to: Option<PathBuf>,
+}
+
+impl Stranded {
+    /// "src/a/new.rs (upstream moved src/a/ to src/b/)".
+    pub fn describe(&self) -> String {
+        let folder = self.file.parent().unwrap_or(Path::new(""));
+        match &self.moved_to {
+            Some(to) => format!(
+                "{} (upstream moved {}/ to {}/)",
+                self.file.display(),
+                folder.display(),
+                to.display()
+            ),
+            None => format!(
+                "{} (upstream removed {}/)",
+                self.file.display(),
+                folder.display()
+            ),
+        }
+    }
 }
 
 /// `cargo xtask rebase --to VERSION`.
@@ -226,6 +257,36 @@ fn proceed(ws: &Workspace, stack: &Stack, mut state: State) -> Result<()> {
                 files.join(", ")
             );
         }
+        Replay::Stranded { subject, files } => {
+            let picked = state.remaining.remove(0);
+            state.stopped_at = Some((picked, stack.head()?));
+            state.save(&stack.repo)?;
+            let moves: Vec<String> = files
+                .iter()
+                .map(|f| {
+                    let name = f.file.file_name().unwrap_or_default();
+                    match &f.moved_to {
+                        Some(to) => format!(
+                            "  git -C cargo mv {} {}",
+                            f.file.display(),
+                            to.join(name).display()
+                        ),
+                        None => format!("  git -C cargo mv {} <where that code went>", f.file.display()),
+                    }
+                })
+                .collect();
+            bail!(
+                "patch `{subject}` adds files in folders that {} {} no longer has: {}\n\
+                 They are in cargo/ at their old paths, where no module refers to them.\n\
+                 Move them, then fix their `use` paths:\n{}\n\
+                 and run `cargo xtask rebase --continue` (the patch is committed with the \
+                 work tree as it is). `cargo xtask rebase --abort` puts cargo/ back as it was.",
+                Pin::load(ws)?.krate,
+                state.version,
+                files.iter().map(Stranded::describe).collect::<Vec<_>>().join(", "),
+                moves.join("\n")
+            );
+        }
         Replay::Done { dropped } => {
             for subject in dropped {
                 step("Dropped", format!("`{subject}`: upstream {} has it", state.version));
@@ -269,6 +330,10 @@ pub fn replay(stack: &Stack, remaining: &mut Vec<Oid>, regenerate: Regenerate) -
             files.into_iter().partition(|f| is_generated_snapshot(f));
         if !others.is_empty() {
             return Ok(Replay::Conflict { subject, files: others });
+        }
+        let stranded = stack.stranded_additions(&commit)?;
+        if !stranded.is_empty() {
+            return Ok(Replay::Stranded { subject, files: stranded });
         }
         stack.take_from_head(&snapshots)?;
         let picked = stack.commit_work_tree_as(oid)?;
@@ -359,6 +424,58 @@ impl Stack {
         Ok(())
     }
 
+    /// The files that `commit` adds in a folder that its parent has and HEAD has not: a
+    /// three-way merge puts them back at their old paths, without a conflict. libgit2 has no
+    /// directory-rename detection, so this finds where the folder went: the folder that most
+    /// of its files were renamed into between the patch's parent and HEAD.
+    fn stranded_additions(&self, commit: &Commit<'_>) -> Result<Vec<Stranded>> {
+        let repo = &self.repo;
+        let parent = commit.parent(0)?.tree()?;
+        let head = repo.find_commit(self.head()?)?.tree()?;
+        let added = repo.diff_tree_to_tree(Some(&parent), Some(&commit.tree()?), None)?;
+        let mut stranded: Vec<Stranded> = added
+            .deltas()
+            .filter(|d| d.status() == Delta::Added)
+            .filter_map(|d| d.new_file().path().map(Path::to_path_buf))
+            .filter(|file| {
+                file.parent().is_some_and(|folder| {
+                    !folder.as_os_str().is_empty()
+                        && parent.get_path(folder).is_ok()
+                        && head.get_path(folder).is_err()
+                })
+            })
+            .map(|file| Stranded { file, moved_to: None })
+            .collect();
+        if stranded.is_empty() {
+            return Ok(stranded);
+        }
+        let mut moves = repo.diff_tree_to_tree(Some(&parent), Some(&head), None)?;
+        moves.find_similar(Some(DiffFindOptions::new().renames(true).rename_limit(100_000)))?;
+        for item in &mut stranded {
+            let folder = item.file.parent().expect("filtered above");
+            let mut votes: BTreeMap<PathBuf, usize> = BTreeMap::new();
+            for delta in moves.deltas().filter(|d| d.status() == Delta::Renamed) {
+                let (Some(old), Some(new)) = (delta.old_file().path(), delta.new_file().path())
+                else {
+                    continue;
+                };
+                let Ok(rest) = old.strip_prefix(folder) else {
+                    continue;
+                };
+                // `a/x/y.rs` -> `b/x/y.rs` votes for `b`.
+                let mut target = new.to_path_buf();
+                for _ in rest.components() {
+                    target.pop();
+                }
+                if target.join(rest) == new {
+                    *votes.entry(target).or_default() += 1;
+                }
+            }
+            item.moved_to = votes.into_iter().max_by_key(|(_, n)| *n).map(|(f, _)| f);
+        }
+        Ok(stranded)
+    }
+
     fn conflicted_files(&self) -> Result<Vec<String>> {
         let index = self.repo.index()?;
         if !index.has_conflicts() {
@@ -424,6 +541,75 @@ mod tests {
         assert_eq!(State::load(&repo).unwrap(), Some(state));
         State::clear(&repo).unwrap();
         assert_eq!(State::load(&repo).unwrap(), None);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Commits `files` (path, contents; `None` deletes) on top of `parent`, or as a root.
+    fn commit(repo: &Repository, parent: Option<Oid>, files: &[(&str, Option<&str>)]) -> Oid {
+        let workdir = repo.workdir().unwrap();
+        let mut index = repo.index().unwrap();
+        if let Some(parent) = parent {
+            index.read_tree(&repo.find_commit(parent).unwrap().tree().unwrap()).unwrap();
+        }
+        for (path, contents) in files {
+            match contents {
+                Some(text) => {
+                    let file = workdir.join(path);
+                    fs::create_dir_all(file.parent().unwrap()).unwrap();
+                    fs::write(file, text).unwrap();
+                    index.add_path(Path::new(path)).unwrap();
+                }
+                None => index.remove_path(Path::new(path)).unwrap(),
+            }
+        }
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        let parents: Vec<_> = parent.map(|p| repo.find_commit(p).unwrap()).into_iter().collect();
+        let parents: Vec<_> = parents.iter().collect();
+        repo.commit(None, &sig, &sig, "c", &tree, &parents).unwrap()
+    }
+
+    #[test]
+    fn a_file_added_in_a_folder_upstream_moved_is_stranded_with_the_new_folder() {
+        let dir = std::env::temp_dir().join(format!("xtask-rebase-moved-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let repo = Repository::init(&dir).unwrap();
+        let module = "pub fn compile() {}\n".repeat(20);
+        let units = "pub struct Unit;\n".repeat(20);
+        let old = commit(
+            &repo,
+            None,
+            &[("src/core/compiler/mod.rs", Some(&module)), ("src/core/compiler/unit.rs", Some(&units))],
+        );
+        let patch = commit(
+            &repo,
+            Some(old),
+            &[("src/core/compiler/dynamic.rs", Some("pub fn dynamic() {}\n"))],
+        );
+        let new = commit(
+            &repo,
+            Some(old),
+            &[
+                ("src/core/compiler/mod.rs", None),
+                ("src/core/compiler/unit.rs", None),
+                ("src/compiler/mod.rs", Some(&module)),
+                ("src/compiler/unit.rs", Some(&units)),
+            ],
+        );
+        repo.set_head_detached(new).unwrap();
+        let stack = Stack { repo };
+
+        let patch = stack.repo.find_commit(patch).unwrap();
+        let stranded = stack.stranded_additions(&patch).unwrap();
+        let described: Vec<_> = stranded.iter().map(Stranded::describe).collect();
+        assert_eq!(
+            described,
+            ["src/core/compiler/dynamic.rs (upstream moved src/core/compiler/ to src/compiler/)"]
+        );
+
+        // On the old upstream, the same patch strands nothing.
+        stack.repo.set_head_detached(old).unwrap();
+        assert!(stack.stranded_additions(&patch).unwrap().is_empty());
         fs::remove_dir_all(dir).unwrap();
     }
 }
