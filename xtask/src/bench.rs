@@ -20,13 +20,47 @@ use crate::mode::Mode;
 use crate::toolchain;
 use crate::workspace::{Workspace, clear_except_target, copy_without_target};
 
-/// Round `i` alternates which mode goes first.
-fn order(round: usize) -> [Mode; 2] {
-    if round % 2 == 0 {
-        [Mode::Dev, Mode::Dynamic]
-    } else {
-        [Mode::Dynamic, Mode::Dev]
+/// What one measurement builds or runs: the fork under one of its profiles, or the fixture's
+/// reference (the framework's own dylib mode, under `dev`).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Variant {
+    Profile(Mode),
+    Reference,
+}
+
+impl Variant {
+    /// Where its samples go in `[dev, dynamic, reference]`.
+    fn index(self) -> usize {
+        match self {
+            Variant::Profile(Mode::Dev) => 0,
+            Variant::Profile(Mode::Dynamic) => 1,
+            Variant::Reference => 2,
+        }
     }
+
+    fn name(self, fixture: &Fixture) -> &'static str {
+        match (self, &fixture.reference) {
+            (Variant::Profile(mode), _) => mode.name(),
+            (Variant::Reference, Some(reference)) => reference.label,
+            (Variant::Reference, None) => "reference",
+        }
+    }
+}
+
+/// The variants a fixture is measured in.
+fn variants(fixture: &Fixture) -> Vec<Variant> {
+    let mut all = vec![Variant::Profile(Mode::Dev), Variant::Profile(Mode::Dynamic)];
+    if fixture.reference.is_some() {
+        all.push(Variant::Reference);
+    }
+    all
+}
+
+/// Round `i` rotates which variant goes first.
+fn order(round: usize, variants: &[Variant]) -> Vec<Variant> {
+    let mut order = variants.to_vec();
+    order.rotate_left(round % variants.len());
+    order
 }
 
 /// A source edit: a real change of code, different in every round.
@@ -86,12 +120,27 @@ struct Fixture {
     /// The binary whose start-up is measured, in `target/<profile>/`.
     bin: &'static str,
     scenarios: Vec<(&'static str, Scenario)>,
+    /// Measured beside the two profiles when set.
+    reference: Option<Reference>,
+}
+
+/// A framework's own way to a faster loop, such as Bevy's `dynamic_linking` feature: the
+/// fork's `dev` profile with extra arguments, without editing the fixture, in its own target
+/// directory (`target-reference/`) so that its binary does not replace the `dev` one.
+struct Reference {
+    /// Its name in the tables.
+    label: &'static str,
+    args: &'static [&'static str],
 }
 
 fn fixtures() -> Vec<Fixture> {
     let app_leaf = || Edit {
         file: "src/main.rs",
         kind: EditKind::ChangeString("Analyse log files: summaries, errors, JSON"),
+    };
+    let bevy_leaf = || Edit {
+        file: "src/main.rs",
+        kind: EditKind::ChangeString("bouncing sprites on Bevy"),
     };
     vec![
         Fixture {
@@ -121,6 +170,7 @@ fn fixtures() -> Vec<Fixture> {
                 ("link share of the leaf rebuild", Scenario::LinkShare { edit: app_leaf() }),
                 ("size of the profile's target folder", Scenario::TargetSize),
             ],
+            reference: None,
         },
         Fixture {
             name: "chain",
@@ -141,6 +191,31 @@ fn fixtures() -> Vec<Fixture> {
                 ("start-up", Scenario::Startup { runs: 50 }),
                 ("size of the profile's target folder", Scenario::TargetSize),
             ],
+            reference: None,
+        },
+        // About 430 packages. No clean-build scenario: one clean build takes 4 to 5 minutes
+        // per mode here, and five rounds of it would not fit in the half hour the whole
+        // benchmark has. The first run's warm-up builds it from scratch once per mode.
+        Fixture {
+            name: "bevy",
+            bin: "bench-bevy",
+            scenarios: vec![
+                ("no-op build", Scenario::NoopBuild),
+                (
+                    "leaf edit of the bin, build",
+                    Scenario::EditThen {
+                        edit: bevy_leaf(),
+                        args: &["build"],
+                    },
+                ),
+                ("start-up (--help)", Scenario::Startup { runs: 50 }),
+                ("link share of the leaf rebuild", Scenario::LinkShare { edit: bevy_leaf() }),
+                ("size of the profile's target folder", Scenario::TargetSize),
+            ],
+            reference: Some(Reference {
+                label: "Bevy's dynamic_linking",
+                args: &["--features", "bevy/dynamic_linking"],
+            }),
         },
     ]
 }
@@ -152,11 +227,19 @@ struct Measured {
     unit: &'static str,
     dev: Vec<f64>,
     dynamic: Vec<f64>,
+    /// The fixture's reference, if it has one: its name and samples.
+    reference: Option<(&'static str, Vec<f64>)>,
 }
 
 impl Measured {
     fn ratio(&self) -> f64 {
         median(&self.dynamic) / median(&self.dev)
+    }
+
+    /// dynamic / reference.
+    fn reference_ratio(&self) -> Option<f64> {
+        let (_, samples) = self.reference.as_ref()?;
+        Some(median(&self.dynamic) / median(samples))
     }
 }
 
@@ -182,7 +265,7 @@ pub fn bench(ws: &Workspace, rounds: usize, only: &[String]) -> Result<()> {
         run_captured(Command::new(fork.with_file_name("rustc")).arg("-V"))?.trim(),
         run_captured(Command::new(&fork).arg("-V"))?.trim()
     );
-    let table = table(&results);
+    let table = table(&results) + &reference_table(&results);
     println!("\n{table}");
     println!("machine: {machine}\ntoolchain: {toolchain}\n{rounds} rounds, {minutes:.1} minutes");
 
@@ -200,6 +283,11 @@ pub fn bench(ws: &Workspace, rounds: usize, only: &[String]) -> Result<()> {
             "dev": summary(&m.dev),
             "dynamic": summary(&m.dynamic),
             "ratio": m.ratio(),
+            "reference": m.reference.as_ref().map(|(name, samples)| json!({
+                "name": name,
+                "samples": summary(samples),
+                "dynamic_over_reference": m.reference_ratio(),
+            })),
         })).collect::<Vec<_>>(),
     });
     fs::write(docs.join("bench.json"), serde_json::to_string_pretty(&report)? + "\n")?;
@@ -224,27 +312,39 @@ fn bench_fixture(
         clear_except_target(&dir)?;
     }
     copy_without_target(&ws.root().join("bench").join("fixtures").join(fixture.name), &dir)?;
-    let cargo = |mode: Mode, args: &[&str]| {
+    let variants = variants(fixture);
+    let target_dir = |variant: Variant| match variant {
+        Variant::Profile(_) => dir.join("target"),
+        Variant::Reference => dir.join("target-reference"),
+    };
+    let profile_dir = |variant: Variant| match variant {
+        Variant::Profile(mode) => target_dir(variant).join(mode.dir()),
+        Variant::Reference => target_dir(variant).join(Mode::Dev.dir()),
+    };
+    let cargo = |variant: Variant, args: &[&str]| {
         let mut cmd = toolchain::fork_cargo(fork);
         cmd.current_dir(&dir)
             .args(args)
             .arg("--locked")
             .arg("--quiet")
-            .args(mode.flags())
-            .env("CARGO_TARGET_DIR", dir.join("target"));
+            .env("CARGO_TARGET_DIR", target_dir(variant));
+        match variant {
+            Variant::Profile(mode) => cmd.args(mode.flags()),
+            Variant::Reference => cmd.args(fixture.reference.as_ref().map_or(&[][..], |r| r.args)),
+        };
         cmd
     };
-    // Warm up: every mode built and its tests compiled, so that the first round measures
+    // Warm up: every variant built and its tests compiled, so that the first round measures
     // the same thing as the last.
-    for mode in Mode::BOTH {
-        step("Preparing", format!("{} (`{}`)", fixture.name, mode.name()));
-        quiet(&mut cargo(mode, &["test", "--no-run"]))?;
-        quiet(&mut cargo(mode, &["build"]))?;
+    for &variant in &variants {
+        step("Preparing", format!("{} (`{}`)", fixture.name, variant.name(fixture)));
+        quiet(&mut cargo(variant, &["test", "--no-run"]))?;
+        quiet(&mut cargo(variant, &["build"]))?;
     }
 
     let mut results = Vec::new();
     for (n, (label, scenario)) in fixture.scenarios.iter().enumerate() {
-        let progress = |round: usize, mode: Mode| {
+        let progress = |round: usize, variant: Variant| {
             step(
                 "Measuring",
                 format!(
@@ -253,64 +353,63 @@ fn bench_fixture(
                     n + 1,
                     fixture.scenarios.len(),
                     round + 1,
-                    mode.name()
+                    variant.name(fixture)
                 ),
             )
         };
-        let mut samples = [Vec::new(), Vec::new()];
+        let mut samples = [Vec::new(), Vec::new(), Vec::new()];
         let mut unit = "s";
         match scenario {
             Scenario::CleanBuild => {
                 for round in 0..rounds {
-                    for mode in order(round) {
-                        progress(round, mode);
-                        let profile_dir = dir.join("target").join(mode.dir());
+                    for variant in order(round, &variants) {
+                        progress(round, variant);
+                        let profile_dir = profile_dir(variant);
                         if profile_dir.exists() {
                             fs::remove_dir_all(&profile_dir)?;
                         }
-                        samples[mode as usize].push(timed(&mut cargo(mode, &["build"]))?);
+                        samples[variant.index()].push(timed(&mut cargo(variant, &["build"]))?);
                     }
                 }
                 // Back to the warm state the other scenarios start from.
-                for mode in Mode::BOTH {
-                    quiet(&mut cargo(mode, &["test", "--no-run"]))?;
+                for &variant in &variants {
+                    quiet(&mut cargo(variant, &["test", "--no-run"]))?;
                 }
             }
             Scenario::NoopBuild => {
                 for round in 0..rounds {
-                    for mode in order(round) {
-                        progress(round, mode);
-                        samples[mode as usize].push(timed(&mut cargo(mode, &["build"]))?);
+                    for variant in order(round, &variants) {
+                        progress(round, variant);
+                        samples[variant.index()].push(timed(&mut cargo(variant, &["build"]))?);
                     }
                 }
             }
             Scenario::EditThen { edit, args } => {
                 let original = fs::read_to_string(dir.join(edit.file))?;
-                // Both modes first build what the previous scenario left.
-                for mode in Mode::BOTH {
-                    quiet(&mut cargo(mode, args))?;
+                // Every variant first builds what the previous scenario left.
+                for &variant in &variants {
+                    quiet(&mut cargo(variant, args))?;
                 }
                 for round in 0..rounds {
                     edit.apply(&dir, &original, round)?;
-                    for mode in order(round) {
-                        progress(round, mode);
-                        samples[mode as usize].push(timed(&mut cargo(mode, args))?);
+                    for variant in order(round, &variants) {
+                        progress(round, variant);
+                        samples[variant.index()].push(timed(&mut cargo(variant, args))?);
                     }
                 }
                 fs::write(dir.join(edit.file), &original)?;
             }
             Scenario::Startup { runs } => {
                 unit = "ms";
-                for mode in Mode::BOTH {
-                    quiet(&mut cargo(mode, &["build"]))?;
+                for &variant in &variants {
+                    quiet(&mut cargo(variant, &["build"]))?;
                 }
-                progress(0, Mode::Dev);
+                progress(0, variants[0]);
                 for _ in 0..*runs {
-                    for mode in Mode::BOTH {
-                        let bin = dir.join("target").join(mode.dir()).join(fixture.bin);
-                        let mut cmd = Command::new(&bin);
+                    for &variant in &variants {
+                        let mut cmd = Command::new(profile_dir(variant).join(fixture.bin));
                         cmd.arg("--help").env_remove("LD_LIBRARY_PATH");
-                        samples[mode as usize].push(timed(&mut cmd)? * 1000.0);
+                        samples[variant.index()].push(timed(&mut cmd)? * 1000.0);
                     }
                 }
             }
@@ -319,37 +418,45 @@ fn bench_fixture(
                 let original = fs::read_to_string(dir.join(edit.file))?;
                 for round in 0..rounds {
                     edit.apply(&dir, &original, round + 1000)?;
-                    for mode in order(round) {
-                        progress(round, mode);
-                        let share = link_share(&mut cargo(mode, &["build"]))?;
-                        samples[mode as usize].push(share * 100.0);
+                    for variant in order(round, &variants) {
+                        progress(round, variant);
+                        let share = link_share(&mut cargo(variant, &["build"]))?;
+                        samples[variant.index()].push(share * 100.0);
                     }
                 }
                 fs::write(dir.join(edit.file), &original)?;
-                for mode in Mode::BOTH {
-                    quiet(&mut cargo(mode, &["build"]))?;
+                for &variant in &variants {
+                    quiet(&mut cargo(variant, &["build"]))?;
                 }
             }
             Scenario::TargetSize => {
                 unit = "MB";
-                for mode in Mode::BOTH {
-                    let bytes = dir_size(&dir.join("target").join(mode.dir()))?;
-                    samples[mode as usize].push(bytes as f64 / 1e6);
+                for &variant in &variants {
+                    let bytes = dir_size(&profile_dir(variant))?;
+                    samples[variant.index()].push(bytes as f64 / 1e6);
                 }
             }
         }
-        let [dev, dynamic] = samples;
+        let [dev, dynamic, reference] = samples;
         let measured = Measured {
             fixture: fixture.name,
             scenario: label,
             unit,
             dev,
             dynamic,
+            reference: fixture.reference.as_ref().map(|r| (r.label, reference)),
+        };
+        let against_reference = match (&measured.reference, measured.reference_ratio()) {
+            (Some((name, samples)), Some(ratio)) => format!(
+                ", {name} {} {unit} (dynamic / it {ratio:.2})",
+                fmt_value(median(samples))
+            ),
+            _ => String::new(),
         };
         step(
             "Measured",
             format!(
-                "{} {label}: dev {} {unit}, dynamic {} {unit}, ratio {:.2}",
+                "{} {label}: dev {} {unit}, dynamic {} {unit}, ratio {:.2}{against_reference}",
                 fixture.name,
                 fmt_value(median(&measured.dev)),
                 fmt_value(median(&measured.dynamic)),
@@ -499,25 +606,54 @@ fn fmt_value(value: f64) -> String {
     }
 }
 
+/// "median unit (min–max)", or the one sample.
+fn cell(samples: &[f64], unit: &str) -> String {
+    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if samples.len() == 1 {
+        format!("{} {unit}", fmt_value(samples[0]))
+    } else {
+        format!(
+            "{} {unit} ({}–{})",
+            fmt_value(median(samples)),
+            fmt_value(min),
+            fmt_value(max)
+        )
+    }
+}
+
+/// The rows of fixtures with a reference, against it; empty when none has one.
+fn reference_table(results: &[Measured]) -> String {
+    let rows: Vec<_> = results.iter().filter(|m| m.reference.is_some()).collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\nAgainst the framework's own dylib mode, measured in the same rounds:\n\n\
+         | fixture | scenario | reference median (min–max) | dynamic median (min–max) | dynamic / reference |\n\
+         | --- | --- | --- | --- | --- |\n",
+    );
+    for m in rows {
+        let (name, samples) = m.reference.as_ref().expect("filtered");
+        writeln!(
+            out,
+            "| {} | {} | {name}: {} | {} | {:.2} |",
+            m.fixture,
+            m.scenario,
+            cell(samples, m.unit),
+            cell(&m.dynamic, m.unit),
+            m.reference_ratio().unwrap_or(f64::NAN)
+        )
+        .unwrap();
+    }
+    out
+}
+
 fn table(results: &[Measured]) -> String {
     let mut out = String::from(
         "| fixture | scenario | dev median (min–max) | dynamic median (min–max) | dynamic / dev |\n\
          | --- | --- | --- | --- | --- |\n",
     );
-    let cell = |samples: &[f64], unit: &str| {
-        let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if samples.len() == 1 {
-            format!("{} {unit}", fmt_value(samples[0]))
-        } else {
-            format!(
-                "{} {unit} ({}–{})",
-                fmt_value(median(samples)),
-                fmt_value(min),
-                fmt_value(max)
-            )
-        }
-    };
     for m in results {
         writeln!(
             out,
