@@ -11,7 +11,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use git2::{Commit, Delta, DiffFindOptions, Oid, Repository, ResetType};
+use git2::{
+    CherrypickOptions, Commit, Delta, DiffFindOptions, MergeOptions, Oid, Repository, ResetType,
+};
 
 use crate::crates_io::{self, Downloaded};
 use crate::process::step;
@@ -323,7 +325,12 @@ pub fn replay(stack: &Stack, remaining: &mut Vec<Oid>, regenerate: Regenerate) -
     while let Some(&oid) = remaining.first() {
         let commit = repo.find_commit(oid)?;
         let subject = commit.summary().unwrap_or_default().to_owned();
-        repo.cherrypick(&commit, None)
+        // libgit2 looks for renames among at most 200 changed files by default; a release
+        // that moves its sources (Cargo 0.100 moved 878 files) needs them all examined, or
+        // every patch of a moved file becomes a modify/delete conflict.
+        let mut merge = MergeOptions::new();
+        merge.find_renames(true).target_limit(100_000);
+        repo.cherrypick(&commit, Some(CherrypickOptions::new().merge_opts(merge)))
             .with_context(|| format!("cherry-picking `{subject}`"))?;
         let files = stack.conflicted_files()?;
         let (snapshots, others): (Vec<_>, Vec<_>) =
