@@ -404,11 +404,30 @@ fn bench_fixture(
                 for &variant in &variants {
                     quiet(&mut cargo(variant, &["build"]))?;
                 }
+                // The fork's dynamic binaries carry run paths. A framework's own dylib mode
+                // does not (Bevy's binary fails "while loading shared libraries" when started
+                // directly): it gets the library path `cargo run` would give it.
+                let reference_library_path = match fixture.reference {
+                    Some(_) => {
+                        let sysroot_libs = run_captured(
+                            Command::new(fork.with_file_name("rustc"))
+                                .args(["--print", "target-libdir"]),
+                        )?;
+                        let deps = profile_dir(Variant::Reference).join("deps");
+                        Some(format!("{}:{}", deps.display(), sysroot_libs.trim()))
+                    }
+                    None => None,
+                };
                 progress(0, variants[0]);
                 for _ in 0..*runs {
                     for &variant in &variants {
                         let mut cmd = Command::new(profile_dir(variant).join(fixture.bin));
                         cmd.arg("--help").env_remove("LD_LIBRARY_PATH");
+                        if let (Variant::Reference, Some(path)) =
+                            (variant, &reference_library_path)
+                        {
+                            cmd.env("LD_LIBRARY_PATH", path);
+                        }
                         samples[variant.index()].push(timed(&mut cmd)? * 1000.0);
                     }
                 }

@@ -70,12 +70,14 @@ impl Workspace {
     }
 }
 
-/// Empties `dir` but for its `target/` folder, so that a fresh copy of a project keeps its
-/// build cache.
+/// Empties `dir` but for its build folders (`target/`, and `target-*/` such as the
+/// benchmarks' `target-reference/`), so that a fresh copy of a project keeps its build cache.
 pub fn clear_except_target(dir: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_name() != "target" {
+        let name = entry.file_name();
+        let build_folder = name == "target" || name.to_string_lossy().starts_with("target-");
+        if !build_folder {
             let path = entry.path();
             if path.is_dir() {
                 std::fs::remove_dir_all(path)?;
