@@ -15,8 +15,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 
-use crate::process::{describe, run_captured, step};
 use crate::mode::Mode;
+use crate::process::{describe, run_captured, step};
 use crate::toolchain;
 use crate::workspace::{Workspace, clear_except_target, copy_without_target};
 
@@ -167,7 +167,10 @@ fn fixtures() -> Vec<Fixture> {
                     },
                 ),
                 ("start-up (--help)", Scenario::Startup { runs: 50 }),
-                ("link share of the leaf rebuild", Scenario::LinkShare { edit: app_leaf() }),
+                (
+                    "link share of the leaf rebuild",
+                    Scenario::LinkShare { edit: app_leaf() },
+                ),
                 ("size of the profile's target folder", Scenario::TargetSize),
             ],
             reference: None,
@@ -209,7 +212,10 @@ fn fixtures() -> Vec<Fixture> {
                     },
                 ),
                 ("start-up (--help)", Scenario::Startup { runs: 50 }),
-                ("link share of the leaf rebuild", Scenario::LinkShare { edit: bevy_leaf() }),
+                (
+                    "link share of the leaf rebuild",
+                    Scenario::LinkShare { edit: bevy_leaf() },
+                ),
                 ("size of the profile's target folder", Scenario::TargetSize),
             ],
             reference: Some(Reference {
@@ -290,7 +296,10 @@ pub fn bench(ws: &Workspace, rounds: usize, only: &[String]) -> Result<()> {
             })),
         })).collect::<Vec<_>>(),
     });
-    fs::write(docs.join("bench.json"), serde_json::to_string_pretty(&report)? + "\n")?;
+    fs::write(
+        docs.join("bench.json"),
+        serde_json::to_string_pretty(&report)? + "\n",
+    )?;
     fs::write(docs.join("bench.svg"), svg(&results, &machine, &toolchain))?;
     update_readme(ws, &table, &machine, &toolchain, rounds)?;
     step(
@@ -311,7 +320,10 @@ fn bench_fixture(
     if dir.exists() {
         clear_except_target(&dir)?;
     }
-    copy_without_target(&ws.root().join("bench").join("fixtures").join(fixture.name), &dir)?;
+    copy_without_target(
+        &ws.root().join("bench").join("fixtures").join(fixture.name),
+        &dir,
+    )?;
     let variants = variants(fixture);
     let target_dir = |variant: Variant| match variant {
         Variant::Profile(_) => dir.join("target"),
@@ -337,7 +349,10 @@ fn bench_fixture(
     // Warm up: every variant built and its tests compiled, so that the first round measures
     // the same thing as the last.
     for &variant in &variants {
-        step("Preparing", format!("{} (`{}`)", fixture.name, variant.name(fixture)));
+        step(
+            "Preparing",
+            format!("{} (`{}`)", fixture.name, variant.name(fixture)),
+        );
         quiet(&mut cargo(variant, &["test", "--no-run"]))?;
         quiet(&mut cargo(variant, &["build"]))?;
     }
@@ -423,8 +438,7 @@ fn bench_fixture(
                     for &variant in &variants {
                         let mut cmd = Command::new(profile_dir(variant).join(fixture.bin));
                         cmd.arg("--help").env_remove("LD_LIBRARY_PATH");
-                        if let (Variant::Reference, Some(path)) =
-                            (variant, &reference_library_path)
+                        if let (Variant::Reference, Some(path)) = (variant, &reference_library_path)
                         {
                             cmd.env("LD_LIBRARY_PATH", path);
                         }
@@ -521,7 +535,14 @@ fn link_share(cmd: &mut Command) -> Result<f64> {
     let log = std::env::temp_dir().join(format!("xtask-bench-strace-{}", std::process::id()));
     let mut traced = Command::new("strace");
     traced
-        .args(["-f", "--seccomp-bpf", "-qq", "-ttt", "-e", "trace=execve,exit_group"])
+        .args([
+            "-f",
+            "--seccomp-bpf",
+            "-qq",
+            "-ttt",
+            "-e",
+            "trace=execve,exit_group",
+        ])
         .args(["-e", "signal=none", "-o"])
         .arg(&log)
         .arg(cmd.get_program())
@@ -539,7 +560,11 @@ fn link_share(cmd: &mut Command) -> Result<f64> {
         .context("running the build under strace (install it: Debian's `strace` package)")?;
     let wall = start.elapsed().as_secs_f64();
     if !output.status.success() {
-        bail!("{} failed:\n{}", describe(&traced), String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "{} failed:\n{}",
+            describe(&traced),
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let trace = fs::read_to_string(&log)?;
     fs::remove_file(&log)?;
@@ -704,7 +729,11 @@ fn svg(results: &[Measured], machine: &str, toolchain: &str) -> String {
     let x = |ratio: f64| label_w + bar_w * ratio / max_ratio;
     let height = top + row_h * results.len() as f64 + 40.0;
     let width = label_w + bar_w + 80.0;
-    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
          font-family=\"sans-serif\" font-size=\"12\">\n\
@@ -792,7 +821,9 @@ fn machine_description() -> String {
                 .find_map(|l| l.strip_prefix("MemTotal:"))
                 .and_then(|kb| kb.trim().trim_end_matches(" kB").parse::<f64>().ok())
         })
-        .map_or("? GiB".into(), |kb| format!("{:.0} GiB", kb / 1024.0 / 1024.0));
+        .map_or("? GiB".into(), |kb| {
+            format!("{:.0} GiB", kb / 1024.0 / 1024.0)
+        });
     format!("{cores} cores of {cpu}, {memory}, {}", std::env::consts::OS)
 }
 

@@ -75,7 +75,10 @@ pub fn check_upstream(ws: &Workspace, versions: &[String]) -> Result<()> {
         .map(|r| r.version.as_str())
         .collect();
     if !failed.is_empty() {
-        bail!("the series does not carry over to cargo {}", failed.join(", "));
+        bail!(
+            "the series does not carry over to cargo {}",
+            failed.join(", ")
+        );
     }
     Ok(())
 }
@@ -103,7 +106,10 @@ fn check_one(
     // A release newer than the stable toolchain may need a newer rustc (its `rust-version`):
     // then it is built with the installed nightly, and its tests still drive the stable rustc.
     let needs = rust_version_of(&package)?;
-    let builder = if needs.as_ref().is_none_or(|v| version_at_most(v, &stable.release)) {
+    let builder = if needs
+        .as_ref()
+        .is_none_or(|v| version_at_most(v, &stable.release))
+    {
         Builder::stable(stable)
     } else {
         match Builder::nightly()? {
@@ -144,7 +150,10 @@ fn check_one(
     }
     row.toolchain = builder.label();
 
-    step("Building", format!("cargo {version} with the series ({})", row.toolchain));
+    step(
+        "Building",
+        format!("cargo {version} with the series ({})", row.toolchain),
+    );
     let built = run(builder
         .cargo()
         .current_dir(&source)

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use crate::crates_io;
-use crate::process::{describe, step};
 use crate::mode::Mode;
+use crate::process::{describe, step};
 use crate::toolchain;
 use crate::workspace::{Workspace, clear_except_target};
 
@@ -51,8 +51,7 @@ impl Entry {
 /// Reads the pinned list.
 pub fn load_list(ws: &Workspace) -> Result<Vec<Entry>> {
     let path = ws.compat_list();
-    let text =
-        fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     parse_list(&text).with_context(|| format!("in {}", path.display()))
 }
 
@@ -90,9 +89,17 @@ fn parse_list(text: &str) -> Result<Vec<Entry>> {
             args: strings("args"),
             members: members
                 .into_iter()
-                .map(|(n, v)| Ok((n.clone(), v.with_context(|| format!("member `{n}` needs @VERSION"))?)))
+                .map(|(n, v)| {
+                    Ok((
+                        n.clone(),
+                        v.with_context(|| format!("member `{n}` needs @VERSION"))?,
+                    ))
+                })
                 .collect::<Result<_>>()?,
-            quick: table.get("quick").and_then(|v| v.as_bool()).unwrap_or(false),
+            quick: table
+                .get("quick")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
         });
     }
     Ok(entries)
@@ -173,7 +180,12 @@ pub fn run_entries(ws: &Workspace, fork: &Path, entries: &[Entry]) -> Result<()>
             format!(
                 "{}: {} tests under `dev`, {} difference(s)",
                 row.label,
-                row.dev.results.binaries.values().map(|b| b.outcomes.len()).sum::<usize>(),
+                row.dev
+                    .results
+                    .binaries
+                    .values()
+                    .map(|b| b.outcomes.len())
+                    .sum::<usize>(),
                 row.differences.len()
             ),
         );
@@ -194,7 +206,10 @@ pub fn run_entries(ws: &Workspace, fork: &Path, entries: &[Entry]) -> Result<()>
         println!("\nnot checked: {failure}");
     }
     if !unchecked.is_empty() {
-        bail!("{} crate(s) could not be checked (see above)", unchecked.len());
+        bail!(
+            "{} crate(s) could not be checked (see above)",
+            unchecked.len()
+        );
     }
     if !differing.is_empty() {
         bail!(
@@ -225,7 +240,6 @@ struct ModeRun {
     build_error: Option<String>,
     results: TestResults,
 }
-
 
 fn check(ws: &Workspace, fork: &Path, entry: &Entry) -> Result<Row> {
     let dir = prepare(ws, entry)?;
@@ -283,7 +297,10 @@ fn check(ws: &Workspace, fork: &Path, entry: &Entry) -> Result<Row> {
 /// Unpacks the entry (and its workspace members) into `target/compat/<name>-<version>/`,
 /// fresh each time but for its `target/`, and makes it a workspace of its own.
 fn prepare(ws: &Workspace, entry: &Entry) -> Result<PathBuf> {
-    let dir = ws.target().join("compat").join(format!("{}-{}", entry.name, entry.version));
+    let dir = ws
+        .target()
+        .join("compat")
+        .join(format!("{}-{}", entry.name, entry.version));
     if dir.exists() {
         clear_except_target(&dir)?;
     }
@@ -317,13 +334,17 @@ fn prepare(ws: &Workspace, entry: &Entry) -> Result<PathBuf> {
     if ours.exists() {
         fs::copy(&ours, dir.join("Cargo.lock"))?;
     } else {
-        step("Locking", format!("{} into {}", entry.label(), ws.display(&ours)));
+        step(
+            "Locking",
+            format!("{} into {}", entry.label(), ws.display(&ours)),
+        );
         let resolve = || {
-            crate::process::run_captured(
-                crate::process::cargo()
-                    .current_dir(&dir)
-                    .args(["metadata", "--format-version", "1", "--quiet"]),
-            )
+            crate::process::run_captured(crate::process::cargo().current_dir(&dir).args([
+                "metadata",
+                "--format-version",
+                "1",
+                "--quiet",
+            ]))
         };
         if let Err(err) = resolve() {
             // A published lock file can name a version that crates.io no longer serves
@@ -331,7 +352,10 @@ fn prepare(ws: &Workspace, entry: &Entry) -> Result<PathBuf> {
             let first = format!("{err:#}");
             fs::remove_file(dir.join("Cargo.lock"))?;
             resolve().with_context(|| {
-                format!("resolving the dependencies of {}; with its own Cargo.lock: {first}", entry.label())
+                format!(
+                    "resolving the dependencies of {}; with its own Cargo.lock: {first}",
+                    entry.label()
+                )
             })?;
             eprintln!(
                 "note: the Cargo.lock of {} does not resolve any more; resolved anew",
@@ -488,7 +512,9 @@ fn compare(dev: &ModeRun, dynamic: &ModeRun) -> Vec<String> {
     let mut differences = Vec::new();
     match (&dev.build_error, &dynamic.build_error) {
         (None, Some(error)) => {
-            differences.push(format!("builds under `dev` but not under `dynamic`:\n{error}"));
+            differences.push(format!(
+                "builds under `dev` but not under `dynamic`:\n{error}"
+            ));
             return differences;
         }
         (Some(_), None) => {
@@ -511,11 +537,17 @@ fn compare(dev: &ModeRun, dynamic: &ModeRun) -> Vec<String> {
         );
         let (Some(a), Some(b)) = (a, b) else {
             let missing_in = if a.is_none() { "dev" } else { "dynamic" };
-            differences.push(format!("test binary `{key}` did not run under `{missing_in}`"));
+            differences.push(format!(
+                "test binary `{key}` did not run under `{missing_in}`"
+            ));
             continue;
         };
         if a.finished != b.finished {
-            let (mode, unfinished) = if a.finished { ("dynamic", b) } else { ("dev", a) };
+            let (mode, unfinished) = if a.finished {
+                ("dynamic", b)
+            } else {
+                ("dev", a)
+            };
             differences.push(format!(
                 "`{key}` did not finish under `{mode}`:\n{}",
                 tail(&unfinished.output, 20)
@@ -527,7 +559,9 @@ fn compare(dev: &ModeRun, dynamic: &ModeRun) -> Vec<String> {
             if x == y {
                 continue;
             }
-            let show = |o: Option<&Outcome>| o.map_or("missing".to_owned(), |o| format!("{o:?}").to_lowercase());
+            let show = |o: Option<&Outcome>| {
+                o.map_or("missing".to_owned(), |o| format!("{o:?}").to_lowercase())
+            };
             let mut text = format!(
                 "`{key}` `{test}`: {} under `dev`, {} under `dynamic`",
                 show(x),
@@ -535,7 +569,12 @@ fn compare(dev: &ModeRun, dynamic: &ModeRun) -> Vec<String> {
             );
             for (mode, binary) in [("dev", a), ("dynamic", b)] {
                 if let Some(output) = binary.failure_output.get(test.as_str()) {
-                    write!(text, "\n  output under `{mode}`:\n    {}", output.trim_end().replace('\n', "\n    ")).unwrap();
+                    write!(
+                        text,
+                        "\n  output under `{mode}`:\n    {}",
+                        output.trim_end().replace('\n', "\n    ")
+                    )
+                    .unwrap();
                 }
             }
             differences.push(text);
@@ -574,7 +613,12 @@ fn table(rows: &[Row]) -> String {
     }
     for row in rows {
         if let Some(error) = &row.dev.build_error {
-            write!(out, "\n{} does not build under `dev`:\n{error}\n", row.label).unwrap();
+            write!(
+                out,
+                "\n{} does not build under `dev`:\n{error}\n",
+                row.label
+            )
+            .unwrap();
         }
         let failing_in_dev: Vec<&String> = row
             .dev
@@ -662,7 +706,10 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
     #[test]
     fn same_results_under_other_paths_are_no_difference() {
         let dynamic = DEV
-            .replace("target/debug/deps/itoa-0123456789abcdef", "target/dynamic/deps/itoa-99")
+            .replace(
+                "target/debug/deps/itoa-0123456789abcdef",
+                "target/dynamic/deps/itoa-99",
+            )
             .replace("in 0.10s", "in 0.30s");
         assert!(compare(&run(DEV), &run(&dynamic)).is_empty());
     }
@@ -675,8 +722,14 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         );
         let differences = compare(&run(DEV), &run(&dynamic));
         assert_eq!(differences.len(), 1, "{differences:#?}");
-        assert!(differences[0].starts_with("`test: tests/test.rs` `test_u64`: passed under `dev`, failed under `dynamic`"));
-        assert!(differences[0].contains("assertion failed: x == 1"), "{}", differences[0]);
+        assert!(differences[0].starts_with(
+            "`test: tests/test.rs` `test_u64`: passed under `dev`, failed under `dynamic`"
+        ));
+        assert!(
+            differences[0].contains("assertion failed: x == 1"),
+            "{}",
+            differences[0]
+        );
     }
 
     #[test]
@@ -687,8 +740,17 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
             &DEV[..cut]
         );
         let differences = compare(&run(DEV), &run(&dynamic));
-        assert!(differences.iter().any(|d| d.starts_with("`test: tests/test.rs` did not finish under `dynamic`") && d.contains("SIGSEGV")), "{differences:#?}");
-        assert!(differences.iter().any(|d| d.contains("`test_u64`: passed under `dev`, missing under `dynamic`")));
+        assert!(
+            differences.iter().any(|d| d
+                .starts_with("`test: tests/test.rs` did not finish under `dynamic`")
+                && d.contains("SIGSEGV")),
+            "{differences:#?}"
+        );
+        assert!(
+            differences
+                .iter()
+                .any(|d| d.contains("`test_u64`: passed under `dev`, missing under `dynamic`"))
+        );
     }
 
     #[test]
@@ -713,8 +775,15 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         .unwrap();
         assert_eq!(select(&list, &[], true).unwrap().len(), 1);
         assert_eq!(select(&list, &[], false).unwrap().len(), 2);
-        assert_eq!(select(&list, &["tokio".into()], false).unwrap()[0].args, ["--features", "full"]);
-        assert!(select(&list, &["semver@1.0.28".into()], false).unwrap()[0].args.is_empty());
+        assert_eq!(
+            select(&list, &["tokio".into()], false).unwrap()[0].args,
+            ["--features", "full"]
+        );
+        assert!(
+            select(&list, &["semver@1.0.28".into()], false).unwrap()[0]
+                .args
+                .is_empty()
+        );
         assert!(select(&list, &["semver".into()], false).is_err());
     }
 }

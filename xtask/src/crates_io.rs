@@ -144,7 +144,12 @@ fn lock_checksum(lock_file: &Path, name: &str, version: &str) -> Result<String> 
         })
         .and_then(|p| p.get("checksum")?.as_str())
         .map(str::to_ascii_lowercase)
-        .with_context(|| format!("{} has no checksum for {name} {version}", lock_file.display()))
+        .with_context(|| {
+            format!(
+                "{} has no checksum for {name} {version}",
+                lock_file.display()
+            )
+        })
 }
 
 /// Lower-case hexadecimal, as sha256 sums are written.

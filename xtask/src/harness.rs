@@ -92,7 +92,10 @@ pub fn test(ws: &Workspace, with_upstream: bool) -> Result<()> {
         let quick = compat::select(&compat::load_list(ws)?, &[], true)?;
         step(
             "Testing",
-            format!("{} published crates under `dev` and `dynamic` (compat/crates.toml)", quick.len()),
+            format!(
+                "{} published crates under `dev` and `dynamic` (compat/crates.toml)",
+                quick.len()
+            ),
         );
         compat::run_entries(ws, &fork, &quick)
     });

@@ -106,7 +106,9 @@ fn main() {
         Cmd::Install => toolchain::install(&ws),
         Cmd::Test { quick, .. } => harness::test(&ws, !quick),
         Cmd::Try => harness::try_it(&ws),
-        Cmd::Rebase { to: Some(version), .. } => rebase::start(&ws, &version),
+        Cmd::Rebase {
+            to: Some(version), ..
+        } => rebase::start(&ws, &version),
         Cmd::Rebase { resume: true, .. } => rebase::resume(&ws),
         Cmd::Rebase { .. } => rebase::abort(&ws),
         Cmd::CheckUpstream { versions } => check_upstream::check_upstream(&ws, &versions),

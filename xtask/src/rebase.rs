@@ -107,7 +107,10 @@ pub enum Replay {
     Conflict { subject: String, files: Vec<String> },
     /// The patch `subject` adds files in folders that the new upstream no longer has. They
     /// were picked at their old paths, where nothing refers to them any more.
-    Stranded { subject: String, files: Vec<Stranded> },
+    Stranded {
+        subject: String,
+        files: Vec<Stranded>,
+    },
 }
 
 /// A file that a patch adds in a folder the new upstream moved or removed.
@@ -153,7 +156,10 @@ pub fn start(ws: &Workspace, version: &str) -> Result<()> {
             state.version
         );
     }
-    step("Fetching", format!("{} {version} from crates.io", pin.krate));
+    step(
+        "Fetching",
+        format!("{} {version} from crates.io", pin.krate),
+    );
     let package = crates_io::fetch(ws, &pin.krate, version)?;
     step(
         "Verified",
@@ -191,15 +197,19 @@ pub fn onto_new_upstream(stack: &Stack, base: Oid, package: &Downloaded) -> Resu
     stack
         .repo
         .reset(&stack.repo.find_object(base, None)?, ResetType::Hard, None)?;
-    step("Importing", format!("{} on top of the old upstream", package.package_dir()));
+    step(
+        "Importing",
+        format!("{} on top of the old upstream", package.package_dir()),
+    );
     stack.commit_upstream(package, Some(base))
 }
 
 /// `cargo xtask rebase --continue`: the conflict is resolved in cargo/ (committed or not).
 pub fn resume(ws: &Workspace) -> Result<()> {
     let stack = open(ws)?;
-    let mut state = State::load(&stack.repo)?
-        .context("no rebase is in progress in cargo/ (start one with `cargo xtask rebase --to VERSION`)")?;
+    let mut state = State::load(&stack.repo)?.context(
+        "no rebase is in progress in cargo/ (start one with `cargo xtask rebase --to VERSION`)",
+    )?;
     if let Some((commit, head_before)) = state.stopped_at.take() {
         let conflicts = stack.conflicted_files()?;
         if !conflicts.is_empty() {
@@ -221,8 +231,7 @@ pub fn resume(ws: &Workspace) -> Result<()> {
 /// `cargo xtask rebase --abort`: cargo/ goes back to the series on the pinned version.
 pub fn abort(ws: &Workspace) -> Result<()> {
     let stack = open(ws)?;
-    let state =
-        State::load(&stack.repo)?.context("no rebase is in progress in cargo/")?;
+    let state = State::load(&stack.repo)?.context("no rebase is in progress in cargo/")?;
     stack.repo.cleanup_state()?;
     stack.repo.reset(
         &stack.repo.find_object(state.original_head, None)?,
@@ -230,7 +239,10 @@ pub fn abort(ws: &Workspace) -> Result<()> {
         None,
     )?;
     State::clear(&stack.repo)?;
-    step("Aborted", "cargo/ is back to the series on the pinned upstream");
+    step(
+        "Aborted",
+        "cargo/ is back to the series on the pinned upstream",
+    );
     Ok(())
 }
 
@@ -273,7 +285,10 @@ fn proceed(ws: &Workspace, stack: &Stack, mut state: State) -> Result<()> {
                             f.file.display(),
                             to.join(name).display()
                         ),
-                        None => format!("  git -C cargo mv {} <where that code went>", f.file.display()),
+                        None => format!(
+                            "  git -C cargo mv {} <where that code went>",
+                            f.file.display()
+                        ),
                     }
                 })
                 .collect();
@@ -285,13 +300,20 @@ fn proceed(ws: &Workspace, stack: &Stack, mut state: State) -> Result<()> {
                  work tree as it is). `cargo xtask rebase --abort` puts cargo/ back as it was.",
                 Pin::load(ws)?.krate,
                 state.version,
-                files.iter().map(Stranded::describe).collect::<Vec<_>>().join(", "),
+                files
+                    .iter()
+                    .map(Stranded::describe)
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 moves.join("\n")
             );
         }
         Replay::Done { dropped } => {
             for subject in dropped {
-                step("Dropped", format!("`{subject}`: upstream {} has it", state.version));
+                step(
+                    "Dropped",
+                    format!("`{subject}`: upstream {} has it", state.version),
+                );
             }
         }
     }
@@ -303,7 +325,10 @@ fn proceed(ws: &Workspace, stack: &Stack, mut state: State) -> Result<()> {
     pin.save(ws)?;
     step(
         "Pinned",
-        format!("{} {} (sha256 {}) in upstream.toml, was {old}", pin.krate, pin.version, pin.sha256),
+        format!(
+            "{} {} (sha256 {}) in upstream.toml, was {old}",
+            pin.krate, pin.version, pin.sha256
+        ),
     );
     stack::refresh(ws)
 }
@@ -336,18 +361,27 @@ pub fn replay(stack: &Stack, remaining: &mut Vec<Oid>, regenerate: Regenerate) -
         let (snapshots, others): (Vec<_>, Vec<_>) =
             files.into_iter().partition(|f| is_generated_snapshot(f));
         if !others.is_empty() {
-            return Ok(Replay::Conflict { subject, files: others });
+            return Ok(Replay::Conflict {
+                subject,
+                files: others,
+            });
         }
         let stranded = stack.stranded_additions(&commit)?;
         if !stranded.is_empty() {
-            return Ok(Replay::Stranded { subject, files: stranded });
+            return Ok(Replay::Stranded {
+                subject,
+                files: stranded,
+            });
         }
         stack.take_from_head(&snapshots)?;
         let picked = stack.commit_work_tree_as(oid)?;
         repo.cleanup_state()?;
         if !snapshots.is_empty() {
             let modules = crate::harness::modules_of(&snapshots);
-            step("Regenerating", format!("snapshots of {} for `{subject}`", modules.join(", ")));
+            step(
+                "Regenerating",
+                format!("snapshots of {} for `{subject}`", modules.join(", ")),
+            );
             regenerate(&modules)
                 .with_context(|| format!("regenerating the snapshots of `{subject}`"))?;
             stack.amend_with_work_tree()?;
@@ -382,7 +416,9 @@ impl Stack {
             return Ok(None);
         }
         let committer = stack::signature(repo)?;
-        let message = original.message().context("a commit message that is not UTF-8")?;
+        let message = original
+            .message()
+            .context("a commit message that is not UTF-8")?;
         Ok(Some(repo.commit(
             Some("HEAD"),
             &original.author(),
@@ -451,13 +487,18 @@ impl Stack {
                         && head.get_path(folder).is_err()
                 })
             })
-            .map(|file| Stranded { file, moved_to: None })
+            .map(|file| Stranded {
+                file,
+                moved_to: None,
+            })
             .collect();
         if stranded.is_empty() {
             return Ok(stranded);
         }
         let mut moves = repo.diff_tree_to_tree(Some(&parent), Some(&head), None)?;
-        moves.find_similar(Some(DiffFindOptions::new().renames(true).rename_limit(100_000)))?;
+        moves.find_similar(Some(
+            DiffFindOptions::new().renames(true).rename_limit(100_000),
+        ))?;
         for item in &mut stranded {
             let folder = item.file.parent().expect("filtered above");
             let mut votes: BTreeMap<PathBuf, usize> = BTreeMap::new();
@@ -521,7 +562,9 @@ pub fn replay_on_scratch(
         .context("the scratch copy has no upstream tag")?;
     let mut patches = stack.commits_since(base)?;
     if package.version == pin_package.version {
-        return Ok(Replay::Done { dropped: Vec::new() });
+        return Ok(Replay::Done {
+            dropped: Vec::new(),
+        });
     }
     onto_new_upstream(&stack, base, package)?;
     replay(&stack, &mut patches, regenerate)
@@ -556,7 +599,9 @@ mod tests {
         let workdir = repo.workdir().unwrap();
         let mut index = repo.index().unwrap();
         if let Some(parent) = parent {
-            index.read_tree(&repo.find_commit(parent).unwrap().tree().unwrap()).unwrap();
+            index
+                .read_tree(&repo.find_commit(parent).unwrap().tree().unwrap())
+                .unwrap();
         }
         for (path, contents) in files {
             match contents {
@@ -571,7 +616,10 @@ mod tests {
         }
         let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
         let sig = git2::Signature::now("t", "t@example.com").unwrap();
-        let parents: Vec<_> = parent.map(|p| repo.find_commit(p).unwrap()).into_iter().collect();
+        let parents: Vec<_> = parent
+            .map(|p| repo.find_commit(p).unwrap())
+            .into_iter()
+            .collect();
         let parents: Vec<_> = parents.iter().collect();
         repo.commit(None, &sig, &sig, "c", &tree, &parents).unwrap()
     }
@@ -586,12 +634,18 @@ mod tests {
         let old = commit(
             &repo,
             None,
-            &[("src/core/compiler/mod.rs", Some(&module)), ("src/core/compiler/unit.rs", Some(&units))],
+            &[
+                ("src/core/compiler/mod.rs", Some(&module)),
+                ("src/core/compiler/unit.rs", Some(&units)),
+            ],
         );
         let patch = commit(
             &repo,
             Some(old),
-            &[("src/core/compiler/dynamic.rs", Some("pub fn dynamic() {}\n"))],
+            &[(
+                "src/core/compiler/dynamic.rs",
+                Some("pub fn dynamic() {}\n"),
+            )],
         );
         let new = commit(
             &repo,
@@ -623,7 +677,11 @@ mod tests {
 
 #[test]
 fn help_pictures_are_generated_snapshots() {
-    assert!(is_generated_snapshot("tests/testsuite/cargo_build/help/stdout.term.svg"));
+    assert!(is_generated_snapshot(
+        "tests/testsuite/cargo_build/help/stdout.term.svg"
+    ));
     assert!(!is_generated_snapshot("tests/testsuite/profile_dynamic.rs"));
-    assert!(!is_generated_snapshot("src/doc/man/generated_txt/cargo-build.txt"));
+    assert!(!is_generated_snapshot(
+        "src/doc/man/generated_txt/cargo-build.txt"
+    ));
 }

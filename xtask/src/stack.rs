@@ -12,9 +12,9 @@ use git2::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::crates_io::{self, Downloaded};
 use crate::patch_file::{self, Patch};
 use crate::process::step;
-use crate::crates_io::{self, Downloaded};
 use crate::upstream::{self, Pin};
 use crate::workspace::Workspace;
 
@@ -75,8 +75,7 @@ impl Stack {
         for entry in index.iter() {
             let path = workdir.join(String::from_utf8_lossy(&entry.path).as_ref());
             if path.exists() {
-                fs::remove_file(&path)
-                    .with_context(|| format!("removing {}", path.display()))?;
+                fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
             }
         }
         package.unpack(workdir)?;

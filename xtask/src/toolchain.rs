@@ -153,9 +153,14 @@ pub fn fork_cargo(fork: &Path) -> Command {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
         // The user's registry, network and home settings still apply.
-        let kept = ["CARGO_HOME", "CARGO_NET_", "CARGO_HTTP_", "CARGO_REGISTRIES_"]
-            .iter()
-            .any(|prefix| key.starts_with(prefix));
+        let kept = [
+            "CARGO_HOME",
+            "CARGO_NET_",
+            "CARGO_HTTP_",
+            "CARGO_REGISTRIES_",
+        ]
+        .iter()
+        .any(|prefix| key.starts_with(prefix));
         let leaked = ["CARGO", "RUSTC", "RUSTDOC", "RUSTFLAGS", "RUSTUP_TOOLCHAIN"]
             .iter()
             .any(|prefix| key.starts_with(prefix));

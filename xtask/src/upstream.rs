@@ -58,7 +58,10 @@ impl Pin {
 pub fn fetch(ws: &Workspace, pin: &Pin) -> Result<Downloaded> {
     let version = pin.version.to_string();
     let downloaded = crates_io::fetch(ws, &pin.krate, &version).with_context(|| {
-        format!("fetching the upstream package {} {version}; nothing was changed", pin.krate)
+        format!(
+            "fetching the upstream package {} {version}; nothing was changed",
+            pin.krate
+        )
     })?;
     if downloaded.sha256 != pin.sha256 {
         bail!(
