@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::mode::Mode;
 use crate::process::{describe, run_captured, step};
 use crate::toolchain;
-use crate::workspace::{Workspace, clear_except_target, copy_without_target};
+use crate::workspace::{Workspace, clear_except_build_folders, copy_without_target};
 
 /// What one measurement builds or runs: the fork under one of its profiles, or the fixture's
 /// reference (the framework's own dylib mode, under `dev`).
@@ -318,7 +318,7 @@ fn bench_fixture(
     let dir = ws.target().join("bench").join(fixture.name);
     // Fresh sources over the kept `target/`: warm caches between runs.
     if dir.exists() {
-        clear_except_target(&dir)?;
+        clear_except_build_folders(&dir)?;
     }
     copy_without_target(
         &ws.root().join("bench").join("fixtures").join(fixture.name),
@@ -638,9 +638,14 @@ fn median(samples: &[f64]) -> f64 {
     }
 }
 
-fn summary(samples: &[f64]) -> serde_json::Value {
+fn min_max(samples: &[f64]) -> (f64, f64) {
     let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
     let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (min, max)
+}
+
+fn summary(samples: &[f64]) -> serde_json::Value {
+    let (min, max) = min_max(samples);
     json!({ "median": median(samples), "min": min, "max": max, "samples": samples })
 }
 
@@ -656,8 +661,7 @@ fn fmt_value(value: f64) -> String {
 
 /// "median unit (min–max)", or the one sample.
 fn cell(samples: &[f64], unit: &str) -> String {
-    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (min, max) = min_max(samples);
     if samples.len() == 1 {
         format!("{} {unit}", fmt_value(samples[0]))
     } else {

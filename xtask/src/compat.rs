@@ -21,7 +21,7 @@ use crate::crates_io;
 use crate::mode::Mode;
 use crate::process::{describe, step};
 use crate::toolchain;
-use crate::workspace::{Workspace, clear_except_target};
+use crate::workspace::{Workspace, clear_except_build_folders};
 
 /// One entry of `compat/crates.toml`.
 #[derive(Debug, Clone, PartialEq)]
@@ -302,7 +302,7 @@ fn prepare(ws: &Workspace, entry: &Entry) -> Result<PathBuf> {
         .join("compat")
         .join(format!("{}-{}", entry.name, entry.version));
     if dir.exists() {
-        clear_except_target(&dir)?;
+        clear_except_build_folders(&dir)?;
     }
     fs::create_dir_all(&dir)?;
     crates_io::fetch(ws, &entry.name, &entry.version)?.unpack(&dir)?;

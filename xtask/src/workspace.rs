@@ -72,7 +72,7 @@ impl Workspace {
 
 /// Empties `dir` but for its build folders (`target/`, and `target-*/` such as the
 /// benchmarks' `target-reference/`), so that a fresh copy of a project keeps its build cache.
-pub fn clear_except_target(dir: &Path) -> std::io::Result<()> {
+pub fn clear_except_build_folders(dir: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
