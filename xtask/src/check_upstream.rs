@@ -5,6 +5,7 @@
 //! and run the patch tests. `cargo/`, `patches/` and the pin are never touched.
 
 use std::fmt::Write as _;
+use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -69,6 +70,16 @@ pub fn check_upstream(ws: &Workspace, versions: &[String]) -> Result<()> {
         )?;
     }
     print!("{table}");
+    // The two build folders (stable and nightly) take about 16 GB each. Each release builds
+    // its own Cargo in them anyway, so keeping them would save little next time.
+    let root = ws.target().join("upstream-check");
+    for builder in ["stable", "nightly"] {
+        let target_dir = root.join(format!("target-{builder}"));
+        if target_dir.exists() {
+            fs::remove_dir_all(&target_dir)
+                .with_context(|| format!("removing {}", target_dir.display()))?;
+        }
+    }
     let failed: Vec<_> = rows
         .iter()
         .filter(|r| !r.tests.starts_with("pass"))
@@ -159,6 +170,7 @@ fn check_one(
         .current_dir(&source)
         .args(["build", "--locked", "--bin", "cargo", "--target-dir"])
         .arg(&target_dir)
+        .args(harness::TESTSUITE_DEBUGINFO)
         .envs(toolchain::fork_source_env()));
     if let Err(err) = built {
         row.builds = format!("no: {err}");

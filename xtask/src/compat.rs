@@ -246,13 +246,9 @@ fn check(ws: &Workspace, fork: &Path, entry: &Entry) -> Result<Row> {
     let target_dir = dir.join("target");
     let mut runs = Vec::new();
     for mode in Mode::BOTH {
-        // A clean build of the profile each time, so that build times compare; the
-        // downloaded sources stay in Cargo's cache.
-        let profile_dir = target_dir.join(mode.dir());
-        if profile_dir.exists() {
-            fs::remove_dir_all(&profile_dir)
-                .with_context(|| format!("removing {}", profile_dir.display()))?;
-        }
+        // A clean build each time, so that build times compare; the downloaded sources stay in
+        // Cargo's cache. Only one mode's build is on disk at a time (tokio's is 1 GB).
+        remove_build_folder(&target_dir)?;
         let cargo_test = |extra: &[&str]| {
             let mut cmd = toolchain::fork_cargo(fork);
             cmd.current_dir(&dir)
@@ -283,6 +279,7 @@ fn check(ws: &Workspace, fork: &Path, entry: &Entry) -> Result<Row> {
             results: TestResults::parse(&test.text),
         });
     }
+    remove_build_folder(&target_dir)?;
     let dynamic = runs.pop().unwrap();
     let dev = runs.pop().unwrap();
     let differences = compare(&dev, &dynamic);
@@ -292,6 +289,14 @@ fn check(ws: &Workspace, fork: &Path, entry: &Entry) -> Result<Row> {
         dynamic,
         differences,
     })
+}
+
+fn remove_build_folder(target_dir: &Path) -> Result<()> {
+    if target_dir.exists() {
+        fs::remove_dir_all(target_dir)
+            .with_context(|| format!("removing {}", target_dir.display()))?;
+    }
+    Ok(())
 }
 
 /// Unpacks the entry (and its workspace members) into `target/compat/<name>-<version>/`,
