@@ -205,8 +205,8 @@ pub fn run_testsuite_of(
 }
 
 /// Full debuginfo makes Cargo's testsuite build 4.3 GB, which filled CI's disk; line tables
-/// (for backtraces) make it 1.5 GB (measured: 1.9 GB with the build scripts and the uplifted binaries). `--config`, not `CARGO_PROFILE_*`: the
-/// Cargo under test must not inherit it.
+/// (enough for backtraces) make it 1.9 GB. `--config`, not `CARGO_PROFILE_*`: the Cargo under
+/// test must not inherit it.
 pub const TESTSUITE_DEBUGINFO: [&str; 2] = ["--config", "profile.dev.debug=\"line-tables-only\""];
 
 /// `cargo test --test testsuite` of the Cargo source in `source`, compiled into `target_dir`.
