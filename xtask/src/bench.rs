@@ -109,6 +109,12 @@ enum Scenario {
     },
     /// `<bin> --help`, started directly (no `cargo run`, no library path).
     Startup { runs: usize },
+    /// What the user waits for after an edit: `cargo build`, then `<bin> <run>` started
+    /// directly until it exits, timed as one.
+    EditToRunning {
+        edit: Edit,
+        run: &'static [&'static str],
+    },
     /// For the leaf edit: the share of the rebuild spent in the linker.
     LinkShare { edit: Edit },
     /// Bytes in `target/<profile>/`.
@@ -168,6 +174,13 @@ fn fixtures() -> Vec<Fixture> {
                 ),
                 ("start-up (--help)", Scenario::Startup { runs: 50 }),
                 (
+                    "leaf edit to running (build, then summary of 1000 lines)",
+                    Scenario::EditToRunning {
+                        edit: app_leaf(),
+                        run: &["summary", "--lines", "1000"],
+                    },
+                ),
+                (
                     "link share of the leaf rebuild",
                     Scenario::LinkShare { edit: app_leaf() },
                 ),
@@ -212,6 +225,13 @@ fn fixtures() -> Vec<Fixture> {
                     },
                 ),
                 ("start-up (--help)", Scenario::Startup { runs: 50 }),
+                (
+                    "leaf edit to running (build, then one headless frame)",
+                    Scenario::EditToRunning {
+                        edit: bevy_leaf(),
+                        run: &["--headless", "1"],
+                    },
+                ),
                 (
                     "link share of the leaf rebuild",
                     Scenario::LinkShare { edit: bevy_leaf() },
@@ -346,6 +366,27 @@ fn bench_fixture(
         };
         cmd
     };
+    // The fork's dynamic binaries carry run paths. A framework's own dylib mode does not
+    // (Bevy's binary fails "while loading shared libraries" when started directly): it gets the
+    // library path `cargo run` would give it.
+    let reference_library_path = match fixture.reference {
+        Some(_) => {
+            let sysroot_libs = run_captured(
+                Command::new(fork.with_file_name("rustc")).args(["--print", "target-libdir"]),
+            )?;
+            let deps = profile_dir(Variant::Reference).join("deps");
+            Some(format!("{}:{}", deps.display(), sysroot_libs.trim()))
+        }
+        None => None,
+    };
+    let start_bin = |variant: Variant, args: &[&str]| {
+        let mut cmd = Command::new(profile_dir(variant).join(fixture.bin));
+        cmd.args(args).env_remove("LD_LIBRARY_PATH");
+        if let (Variant::Reference, Some(path)) = (variant, &reference_library_path) {
+            cmd.env("LD_LIBRARY_PATH", path);
+        }
+        cmd
+    };
     // Warm up: every variant built and its tests compiled, so that the first round measures
     // the same thing as the last.
     for &variant in &variants {
@@ -419,31 +460,31 @@ fn bench_fixture(
                 for &variant in &variants {
                     quiet(&mut cargo(variant, &["build"]))?;
                 }
-                // The fork's dynamic binaries carry run paths. A framework's own dylib mode
-                // does not (Bevy's binary fails "while loading shared libraries" when started
-                // directly): it gets the library path `cargo run` would give it.
-                let reference_library_path = match fixture.reference {
-                    Some(_) => {
-                        let sysroot_libs = run_captured(
-                            Command::new(fork.with_file_name("rustc"))
-                                .args(["--print", "target-libdir"]),
-                        )?;
-                        let deps = profile_dir(Variant::Reference).join("deps");
-                        Some(format!("{}:{}", deps.display(), sysroot_libs.trim()))
-                    }
-                    None => None,
-                };
                 progress(0, variants[0]);
                 for _ in 0..*runs {
                     for &variant in &variants {
-                        let mut cmd = Command::new(profile_dir(variant).join(fixture.bin));
-                        cmd.arg("--help").env_remove("LD_LIBRARY_PATH");
-                        if let (Variant::Reference, Some(path)) = (variant, &reference_library_path)
-                        {
-                            cmd.env("LD_LIBRARY_PATH", path);
-                        }
+                        let mut cmd = start_bin(variant, &["--help"]);
                         samples[variant.index()].push(timed(&mut cmd)? * 1000.0);
                     }
+                }
+            }
+            Scenario::EditToRunning { edit, run } => {
+                let original = fs::read_to_string(dir.join(edit.file))?;
+                for &variant in &variants {
+                    quiet(&mut cargo(variant, &["build"]))?;
+                }
+                for round in 0..rounds {
+                    edit.apply(&dir, &original, round + 2000)?;
+                    for variant in order(round, &variants) {
+                        progress(round, variant);
+                        let build = timed(&mut cargo(variant, &["build"]))?;
+                        let running = timed(&mut start_bin(variant, run))?;
+                        samples[variant.index()].push(build + running);
+                    }
+                }
+                fs::write(dir.join(edit.file), &original)?;
+                for &variant in &variants {
+                    quiet(&mut cargo(variant, &["build"]))?;
                 }
             }
             Scenario::LinkShare { edit } => {
