@@ -70,7 +70,7 @@ pub fn check_upstream(ws: &Workspace, versions: &[String]) -> Result<()> {
         )?;
     }
     print!("{table}");
-    // The two build folders (stable and nightly) take about 16 GB each. Each release builds
+    // The two build folders (stable and nightly) took 13 and 19 GB. Each release builds
     // its own Cargo in them anyway, so keeping them would save little next time.
     let root = ws.target().join("upstream-check");
     for builder in ["stable", "nightly"] {
