@@ -18,7 +18,9 @@ use serde_json::json;
 use crate::mode::Mode;
 use crate::process::{describe, run_captured, step};
 use crate::toolchain;
-use crate::workspace::{Workspace, clear_except_build_folders, copy_without_target};
+use crate::workspace::{
+    Workspace, clear_except_build_folders, copy_without_target, remove_dir_if_exists,
+};
 
 /// What one measurement builds or runs: the fork under one of its profiles, or the fixture's
 /// reference (the framework's own dylib mode, under `dev`).
@@ -420,10 +422,7 @@ fn bench_fixture(
                 for round in 0..rounds {
                     for variant in order(round, &variants) {
                         progress(round, variant);
-                        let profile_dir = profile_dir(variant);
-                        if profile_dir.exists() {
-                            fs::remove_dir_all(&profile_dir)?;
-                        }
+                        remove_dir_if_exists(&profile_dir(variant))?;
                         samples[variant.index()].push(timed(&mut cargo(variant, &["build"]))?);
                     }
                 }

@@ -5,7 +5,6 @@
 //! and run the patch tests. `cargo/`, `patches/` and the pin are never touched.
 
 use std::fmt::Write as _;
-use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -19,7 +18,7 @@ use crate::process::{cargo, run, run_captured, step};
 use crate::rebase::{self, Replay};
 use crate::toolchain;
 use crate::upstream::Pin;
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, remove_dir_if_exists};
 
 /// The releases checked by default: the pinned one and the next four. Cargo `0.N` ships with
 /// Rust `1.(N-1)`.
@@ -74,11 +73,7 @@ pub fn check_upstream(ws: &Workspace, versions: &[String]) -> Result<()> {
     // its own Cargo in them anyway, so keeping them would save little next time.
     let root = ws.target().join("upstream-check");
     for builder in ["stable", "nightly"] {
-        let target_dir = root.join(format!("target-{builder}"));
-        if target_dir.exists() {
-            fs::remove_dir_all(&target_dir)
-                .with_context(|| format!("removing {}", target_dir.display()))?;
-        }
+        remove_dir_if_exists(&root.join(format!("target-{builder}")))?;
     }
     let failed: Vec<_> = rows
         .iter()

@@ -21,7 +21,7 @@ use crate::crates_io;
 use crate::mode::Mode;
 use crate::process::{describe, step};
 use crate::toolchain;
-use crate::workspace::{Workspace, clear_except_build_folders};
+use crate::workspace::{Workspace, clear_except_build_folders, remove_dir_if_exists};
 
 /// One entry of `compat/crates.toml`.
 #[derive(Debug, Clone, PartialEq)]
@@ -248,7 +248,7 @@ fn check(ws: &Workspace, fork: &Path, entry: &Entry) -> Result<Row> {
     for mode in Mode::BOTH {
         // A clean build each time, so that build times compare; the downloaded sources stay in
         // Cargo's cache. Only one mode's build is on disk at a time (tokio's is 1 GB).
-        remove_build_folder(&target_dir)?;
+        remove_dir_if_exists(&target_dir)?;
         let cargo_test = |extra: &[&str]| {
             let mut cmd = toolchain::fork_cargo(fork);
             cmd.current_dir(&dir)
@@ -279,7 +279,7 @@ fn check(ws: &Workspace, fork: &Path, entry: &Entry) -> Result<Row> {
             results: TestResults::parse(&test.text),
         });
     }
-    remove_build_folder(&target_dir)?;
+    remove_dir_if_exists(&target_dir)?;
     let dynamic = runs.pop().unwrap();
     let dev = runs.pop().unwrap();
     let differences = compare(&dev, &dynamic);
@@ -289,14 +289,6 @@ fn check(ws: &Workspace, fork: &Path, entry: &Entry) -> Result<Row> {
         dynamic,
         differences,
     })
-}
-
-fn remove_build_folder(target_dir: &Path) -> Result<()> {
-    if target_dir.exists() {
-        fs::remove_dir_all(target_dir)
-            .with_context(|| format!("removing {}", target_dir.display()))?;
-    }
-    Ok(())
 }
 
 /// Unpacks the entry (and its workspace members) into `target/compat/<name>-<version>/`,

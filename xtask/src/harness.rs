@@ -1,7 +1,6 @@
 //! The test harnesses: Cargo's own testsuite for the patches, and our end-to-end tests.
 
 use std::collections::BTreeSet;
-use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -12,7 +11,7 @@ use crate::compat;
 use crate::patch_file::{self, Patch};
 use crate::process::{cargo, run, run_captured, step};
 use crate::toolchain;
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, remove_dir_if_exists};
 
 /// Upstream testsuite modules that `--upstream` runs besides the ones our patches touch:
 /// those that exercise what the patches change (profiles, compilation, the commands the
@@ -197,11 +196,7 @@ pub fn run_testsuite_of(
         .context("patch tests in Cargo's testsuite failed (see above)")?;
     // Every test leaves its project, built, in `tmp/cit/` (3 GB for ours). They are kept when a
     // test fails, to be looked at; after a green run they only fill the disk.
-    let scratch = target_dir.join("tmp").join("cit");
-    if scratch.exists() {
-        fs::remove_dir_all(&scratch).with_context(|| format!("removing {}", scratch.display()))?;
-    }
-    Ok(())
+    remove_dir_if_exists(&target_dir.join("tmp").join("cit"))
 }
 
 /// Full debuginfo makes Cargo's testsuite build 4.3 GB, which filled CI's disk; line tables

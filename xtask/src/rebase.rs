@@ -19,7 +19,7 @@ use crate::crates_io::{self, Downloaded};
 use crate::process::step;
 use crate::stack::{self, Stack};
 use crate::upstream::Pin;
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, remove_dir_if_exists};
 
 /// Where a rebase that stopped at a conflict keeps its state, in `cargo/.git/`.
 const STATE_FILE: &str = "xtask-rebase";
@@ -552,9 +552,7 @@ pub fn replay_on_scratch(
     dir: &Path,
     regenerate: Regenerate,
 ) -> Result<Replay> {
-    if dir.exists() {
-        fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
-    }
+    remove_dir_if_exists(dir)?;
     let stack = Stack::import(dir, pin_package)?;
     stack.apply(series)?;
     let base = stack

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 
 use crate::process::{cargo, run, run_captured, step};
 use crate::stack;
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, remove_dir_if_exists};
 
 /// The rustup toolchain name the fork is linked as: `cargo +dynamic ...`.
 pub const TOOLCHAIN_NAME: &str = "dynamic";
@@ -101,9 +101,7 @@ pub fn build(ws: &Workspace) -> Result<PathBuf> {
 /// everything else (rustc, rustdoc, `lib/`, ...) links to the active toolchain.
 fn lay_out(ws: &Workspace, rustc: &Rustc, fork: &Path) -> Result<PathBuf> {
     let dir = ws.toolchain();
-    if dir.exists() {
-        fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
-    }
+    remove_dir_if_exists(&dir)?;
     let bin = dir.join("bin");
     fs::create_dir_all(&bin)?;
     for entry in fs::read_dir(&rustc.sysroot)? {

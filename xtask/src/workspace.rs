@@ -89,6 +89,15 @@ pub fn clear_except_build_folders(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Removes `dir` and everything in it, if it is there.
+pub fn remove_dir_if_exists(dir: &Path) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// Copies a project's sources over `to`, without its `target/` folder.
 pub fn copy_without_target(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
