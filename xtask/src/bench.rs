@@ -440,19 +440,22 @@ fn bench_fixture(
                 }
             }
             Scenario::EditThen { edit, args } => {
-                let original = fs::read_to_string(dir.join(edit.file))?;
                 // Every variant first builds what the previous scenario left.
                 for &variant in &variants {
                     quiet(&mut cargo(variant, args))?;
                 }
-                for round in 0..rounds {
-                    edit.apply(&dir, &original, round)?;
-                    for variant in order(round, &variants) {
+                edited_rounds(
+                    &dir,
+                    edit,
+                    0,
+                    &variants,
+                    rounds,
+                    &mut samples,
+                    |round, variant| {
                         progress(round, variant);
-                        samples[variant.index()].push(timed(&mut cargo(variant, args))?);
-                    }
-                }
-                fs::write(dir.join(edit.file), &original)?;
+                        timed(&mut cargo(variant, args))
+                    },
+                )?;
             }
             Scenario::Startup { runs } => {
                 unit = "ms";
@@ -468,36 +471,41 @@ fn bench_fixture(
                 }
             }
             Scenario::EditToRunning { edit, run } => {
-                let original = fs::read_to_string(dir.join(edit.file))?;
                 for &variant in &variants {
                     quiet(&mut cargo(variant, &["build"]))?;
                 }
-                for round in 0..rounds {
-                    edit.apply(&dir, &original, round + 2000)?;
-                    for variant in order(round, &variants) {
+                edited_rounds(
+                    &dir,
+                    edit,
+                    2000,
+                    &variants,
+                    rounds,
+                    &mut samples,
+                    |round, variant| {
                         progress(round, variant);
                         let build = timed(&mut cargo(variant, &["build"]))?;
                         let running = timed(&mut start_bin(variant, run))?;
-                        samples[variant.index()].push(build + running);
-                    }
-                }
-                fs::write(dir.join(edit.file), &original)?;
+                        Ok(build + running)
+                    },
+                )?;
                 for &variant in &variants {
                     quiet(&mut cargo(variant, &["build"]))?;
                 }
             }
             Scenario::LinkShare { edit } => {
                 unit = "%";
-                let original = fs::read_to_string(dir.join(edit.file))?;
-                for round in 0..rounds {
-                    edit.apply(&dir, &original, round + 1000)?;
-                    for variant in order(round, &variants) {
+                edited_rounds(
+                    &dir,
+                    edit,
+                    1000,
+                    &variants,
+                    rounds,
+                    &mut samples,
+                    |round, variant| {
                         progress(round, variant);
-                        let share = link_share(&mut cargo(variant, &["build"]))?;
-                        samples[variant.index()].push(share * 100.0);
-                    }
-                }
-                fs::write(dir.join(edit.file), &original)?;
+                        Ok(link_share(&mut cargo(variant, &["build"]))? * 100.0)
+                    },
+                )?;
                 for &variant in &variants {
                     quiet(&mut cargo(variant, &["build"]))?;
                 }
@@ -539,6 +547,29 @@ fn bench_fixture(
         results.push(measured);
     }
     Ok(results)
+}
+
+/// The rounds of an edit scenario: before each round, `edit` is applied afresh (edit number
+/// `first_edit + round`, so that no two scenarios make the same edit and no build is a no-op);
+/// then every variant, in that round's order, is measured. The file is put back at the end.
+fn edited_rounds(
+    dir: &Path,
+    edit: &Edit,
+    first_edit: usize,
+    variants: &[Variant],
+    rounds: usize,
+    samples: &mut [Vec<f64>; 3],
+    mut measure: impl FnMut(usize, Variant) -> Result<f64>,
+) -> Result<()> {
+    let original = fs::read_to_string(dir.join(edit.file))?;
+    for round in 0..rounds {
+        edit.apply(dir, &original, first_edit + round)?;
+        for variant in order(round, variants) {
+            samples[variant.index()].push(measure(round, variant)?);
+        }
+    }
+    fs::write(dir.join(edit.file), &original)?;
+    Ok(())
 }
 
 /// Runs a preparation step, its output discarded; on failure the error carries its stderr.

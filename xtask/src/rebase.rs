@@ -21,6 +21,11 @@ use crate::stack::{self, Stack};
 use crate::upstream::Pin;
 use crate::workspace::{Workspace, remove_dir_if_exists};
 
+/// How many changed files libgit2 examines for renames, in merges and diffs alike. Its default
+/// is 200; a release that moves its sources (Cargo 0.100 moved 878 files) needs them all
+/// examined, or every patch of a moved file becomes a modify/delete conflict.
+const RENAME_LIMIT: u32 = 100_000;
+
 /// Where a rebase that stopped at a conflict keeps its state, in `cargo/.git/`.
 const STATE_FILE: &str = "xtask-rebase";
 
@@ -350,11 +355,8 @@ pub fn replay(stack: &Stack, remaining: &mut Vec<Oid>, regenerate: Regenerate) -
     while let Some(&oid) = remaining.first() {
         let commit = repo.find_commit(oid)?;
         let subject = commit.summary().unwrap_or_default().to_owned();
-        // libgit2 looks for renames among at most 200 changed files by default; a release
-        // that moves its sources (Cargo 0.100 moved 878 files) needs them all examined, or
-        // every patch of a moved file becomes a modify/delete conflict.
         let mut merge = MergeOptions::new();
-        merge.find_renames(true).target_limit(100_000);
+        merge.find_renames(true).target_limit(RENAME_LIMIT);
         repo.cherrypick(&commit, Some(CherrypickOptions::new().merge_opts(merge)))
             .with_context(|| format!("cherry-picking `{subject}`"))?;
         let files = stack.conflicted_files()?;
@@ -497,7 +499,9 @@ impl Stack {
         }
         let mut moves = repo.diff_tree_to_tree(Some(&parent), Some(&head), None)?;
         moves.find_similar(Some(
-            DiffFindOptions::new().renames(true).rename_limit(100_000),
+            DiffFindOptions::new()
+                .renames(true)
+                .rename_limit(RENAME_LIMIT as usize),
         ))?;
         for item in &mut stranded {
             let folder = item.file.parent().expect("filtered above");
