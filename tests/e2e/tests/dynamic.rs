@@ -1,4 +1,4 @@
-//! The `dynamic` profile on the showcase fixture (fixtures/showcase): every library a dylib,
+//! The `dynamic` profile on the showcase fixture (fixtures/showcase): every library in a shared object,
 //! and a program that behaves exactly as its `dev` build, under Cargo and started directly.
 
 use std::process::Command;
@@ -78,7 +78,7 @@ fn binary_starts_directly_without_a_library_path() {
 }
 
 #[test]
-fn every_target_library_is_a_hashed_dylib() {
+fn every_target_library_is_an_rlib_linked_into_one_hashed_shared_object() {
     let (fork, dir) = showcase();
     run_ok(&mut fork.cargo(dir, &["build", "--locked", "--dynamic"]));
     let deps: Vec<String> = std::fs::read_dir(dir.join("target/dynamic/deps"))
@@ -100,19 +100,25 @@ fn every_target_library_is_a_hashed_dylib() {
         "serde",
         "serde_json",
     ] {
-        assert_eq!(
-            count(&format!("lib{lib}-"), ".so"),
-            1,
-            "one dylib of {lib}: {deps:?}"
-        );
+        // Compiled as under `dev`, and linked by its link unit, `<lib>_dylib`.
         assert_eq!(
             count(&format!("lib{lib}-"), ".rlib"),
+            1,
+            "one rlib of {lib}: {deps:?}"
+        );
+        assert_eq!(
+            count(&format!("lib{lib}_dylib-"), ".so"),
+            1,
+            "one shared object of {lib}: {deps:?}"
+        );
+        assert_eq!(
+            count(&format!("lib{lib}-"), ".so"),
             0,
-            "no rlib of {lib}: {deps:?}"
+            "no dylib compile of {lib}: {deps:?}"
         );
     }
     // Two semver-incompatible versions of one `#![no_std]` crate, side by side.
-    assert_eq!(count("libitoa-", ".so"), 2, "{deps:?}");
+    assert_eq!(count("libitoa_dylib-", ".so"), 2, "{deps:?}");
     // The proc-macro stays what it is for rustc: a shared object in every profile (a build
     // and a test may each have their own copy, whose debuginfo Cargo settles per build).
     assert!(count("libserde_derive-", ".so") >= 1, "{deps:?}");
