@@ -1,5 +1,5 @@
-//! The `dynamic` profile on the showcase fixture (fixtures/showcase): every library in a shared object,
-//! and a program that behaves exactly as its `dev` build, under Cargo and started directly.
+//! The `dynamic` profile on the showcase fixture (fixtures/showcase): every library in a shared
+//! object, and a program that behaves exactly as its `dev` build, under Cargo and started directly.
 
 use std::process::Command;
 
@@ -78,7 +78,7 @@ fn binary_starts_directly_without_a_library_path() {
 }
 
 #[test]
-fn every_target_library_is_an_rlib_linked_into_one_hashed_shared_object() {
+fn libraries_are_rlibs_linked_by_link_units_path_packages_each_in_their_own() {
     let (fork, dir) = showcase();
     run_ok(&mut fork.cargo(dir, &["build", "--locked", "--dynamic"]));
     let deps: Vec<String> = std::fs::read_dir(dir.join("target/dynamic/deps"))
@@ -90,6 +90,7 @@ fn every_target_library_is_an_rlib_linked_into_one_hashed_shared_object() {
             .filter(|f| f.starts_with(prefix) && f.ends_with(suffix))
             .count()
     };
+    // Every library is compiled as under `dev`, never as a dylib.
     for lib in [
         "core_lib",
         "left",
@@ -100,16 +101,10 @@ fn every_target_library_is_an_rlib_linked_into_one_hashed_shared_object() {
         "serde",
         "serde_json",
     ] {
-        // Compiled as under `dev`, and linked by its link unit, `<lib>_dylib`.
         assert_eq!(
             count(&format!("lib{lib}-"), ".rlib"),
             1,
             "one rlib of {lib}: {deps:?}"
-        );
-        assert_eq!(
-            count(&format!("lib{lib}_dylib-"), ".so"),
-            1,
-            "one shared object of {lib}: {deps:?}"
         );
         assert_eq!(
             count(&format!("lib{lib}-"), ".so"),
@@ -117,8 +112,21 @@ fn every_target_library_is_an_rlib_linked_into_one_hashed_shared_object() {
             "no dylib compile of {lib}: {deps:?}"
         );
     }
-    // Two semver-incompatible versions of one `#![no_std]` crate, side by side.
-    assert_eq!(count("libitoa_dylib-", ".so"), 2, "{deps:?}");
+    // The path packages, where edits happen, are linked each by a link unit of its own...
+    for lib in ["core_lib", "left", "right", "shapes", "csys", "app"] {
+        assert_eq!(
+            count(&format!("lib{lib}_dylib-"), ".so"),
+            1,
+            "one shared object of {lib}: {deps:?}"
+        );
+    }
+    // ...and the registry dependencies, two semver-incompatible versions of one `#![no_std]`
+    // crate among them, by one link unit together.
+    assert_eq!(count("libitoa-", ".rlib"), 2, "{deps:?}");
+    assert_eq!(count("libdependencies_dylib-", ".so"), 1, "{deps:?}");
+    for lib in ["serde", "serde_json", "itoa"] {
+        assert_eq!(count(&format!("lib{lib}_dylib-"), ".so"), 0, "{deps:?}");
+    }
     // The proc-macro stays what it is for rustc: a shared object in every profile (a build
     // and a test may each have their own copy, whose debuginfo Cargo settles per build).
     assert!(count("libserde_derive-", ".so") >= 1, "{deps:?}");
