@@ -290,15 +290,16 @@ pub fn try_it(ws: &Workspace) -> Result<()> {
     );
     run(&mut fork_cargo(&["test", "--locked", "-q", "--dynamic"]))?;
 
-    // What the mode changes: the libraries became dylibs, the binary a thin stub.
+    // What the mode changes: the libraries are linked into shared objects by link units, the
+    // binary is a thin stub over them.
     let shared_objects = |dir: &str| -> Result<usize> {
         Ok(std::fs::read_dir(target_dir.join(dir).join("deps"))?
             .filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().ends_with(".so"))
             .count())
     };
-    // Proc-macros are shared objects in both profiles; only `dynamic` adds the dylibs.
-    let dylibs = shared_objects("dynamic")? - shared_objects("debug")?;
+    // Proc-macros are shared objects in both profiles; only `dynamic` adds the link units.
+    let link_units = shared_objects("dynamic")? - shared_objects("debug")?;
     let size = |dir: &str| std::fs::metadata(target_dir.join(dir).join("app")).map(|m| m.len());
     let (dev_size, dynamic_size) = (size("debug")?, size("dynamic")?);
 
@@ -322,7 +323,10 @@ pub fn try_it(ws: &Workspace) -> Result<()> {
         "The `dynamic` profile on examples/try (a workspace lib, a bin, crates.io dependencies):"
     );
     println!("  same output as `dev`, and its unit, integration and doc tests pass");
-    println!("  {dylibs} libraries built as dylibs in target/try/target/dynamic/deps");
+    println!(
+        "  {link_units} shared objects linked in target/try/target/dynamic/deps: one per workspace \
+         library, one for all the crates.io dependencies together"
+    );
     println!(
         "  binary: {} KiB under `dev`, {} KiB under `dynamic`",
         dev_size / 1024,
