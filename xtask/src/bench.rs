@@ -15,6 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 
+use crate::linkers;
 use crate::mode::Mode;
 use crate::process::{describe, run_captured, step};
 use crate::toolchain;
@@ -124,7 +125,12 @@ enum Scenario {
 }
 
 struct Fixture {
+    /// Its name in the tables, and its folder in `target/bench/`.
     name: &'static str,
+    /// Its folder in `bench/fixtures/`.
+    source: &'static str,
+    /// rustc flags given to every variant (`CARGO_ENCODED_RUSTFLAGS`), such as another linker.
+    rustflags: Vec<String>,
     /// The binary whose start-up is measured, in `target/<profile>/`.
     bin: &'static str,
     scenarios: Vec<(&'static str, Scenario)>,
@@ -153,6 +159,8 @@ fn fixtures() -> Vec<Fixture> {
     vec![
         Fixture {
             name: "app",
+            source: "app",
+            rustflags: Vec::new(),
             bin: "bench-app",
             scenarios: vec![
                 ("clean build", Scenario::CleanBuild),
@@ -192,6 +200,8 @@ fn fixtures() -> Vec<Fixture> {
         },
         Fixture {
             name: "chain",
+            source: "chain",
+            rustflags: Vec::new(),
             bin: "app",
             scenarios: vec![
                 ("clean build", Scenario::CleanBuild),
@@ -216,6 +226,8 @@ fn fixtures() -> Vec<Fixture> {
         // benchmark has. The first run's warm-up builds it from scratch once per mode.
         Fixture {
             name: "bevy",
+            source: "bevy",
+            rustflags: Vec::new(),
             bin: "bench-bevy",
             scenarios: vec![
                 ("no-op build", Scenario::NoopBuild),
@@ -246,6 +258,45 @@ fn fixtures() -> Vec<Fixture> {
             }),
         },
     ]
+}
+
+/// The app fixture's leaf edit again, linked by each faster linker installed here, in a
+/// target folder of its own (`target/bench/app-<linker>/`), for the README's advice.
+fn linker_fixtures(ws: &Workspace) -> Vec<Fixture> {
+    let (found, missing) = linkers::available(ws);
+    for reason in missing {
+        step("Skipped", format!("the app fixture with {reason}"));
+    }
+    let app_leaf = || Edit {
+        file: "src/main.rs",
+        kind: EditKind::ChangeString("Analyse log files: summaries, errors, JSON"),
+    };
+    found
+        .into_iter()
+        .map(|linker| Fixture {
+            name: match linker.name {
+                "mold" => "app-mold",
+                _ => "app-wild",
+            },
+            source: "app",
+            rustflags: linker.rustflags,
+            bin: "bench-app",
+            scenarios: vec![
+                (
+                    "leaf edit of the bin, build",
+                    Scenario::EditThen {
+                        edit: app_leaf(),
+                        args: &["build"],
+                    },
+                ),
+                (
+                    "link share of the leaf rebuild",
+                    Scenario::LinkShare { edit: app_leaf() },
+                ),
+            ],
+            reference: None,
+        })
+        .collect()
 }
 
 /// One measured scenario: the samples of each mode.
@@ -279,7 +330,7 @@ pub fn bench(ws: &Workspace, rounds: usize, only: &[String]) -> Result<()> {
     let fork = toolchain::build(ws)?;
     let started = Instant::now();
     let mut results = Vec::new();
-    for fixture in fixtures() {
+    for fixture in fixtures().into_iter().chain(linker_fixtures(ws)) {
         if !only.is_empty() && !only.iter().any(|o| o == fixture.name) {
             continue;
         }
@@ -343,7 +394,10 @@ fn bench_fixture(
         clear_except_build_folders(&dir)?;
     }
     copy_without_target(
-        &ws.root().join("bench").join("fixtures").join(fixture.name),
+        &ws.root()
+            .join("bench")
+            .join("fixtures")
+            .join(fixture.source),
         &dir,
     )?;
     let variants = variants(fixture);
@@ -362,6 +416,9 @@ fn bench_fixture(
             .arg("--locked")
             .arg("--quiet")
             .env("CARGO_TARGET_DIR", target_dir(variant));
+        if !fixture.rustflags.is_empty() {
+            cmd.env("CARGO_ENCODED_RUSTFLAGS", fixture.rustflags.join("\x1f"));
+        }
         match variant {
             Variant::Profile(mode) => cmd.args(mode.flags()),
             Variant::Reference => cmd.args(fixture.reference.as_ref().map_or(&[][..], |r| r.args)),

@@ -13,6 +13,7 @@ mod check_upstream;
 mod compat;
 mod crates_io;
 mod harness;
+mod linkers;
 mod mode;
 mod patch_file;
 mod process;
@@ -85,6 +86,9 @@ enum Cmd {
         /// Only these fixtures (default: all)
         fixtures: Vec<String>,
     },
+    /// Install the faster linkers the benchmark measures: wild from crates.io into
+    /// target/tools/, mold with apt-get when running as root
+    Linkers,
     /// Run published crates' own test suites under `dev` and `--dynamic` and compare them,
     /// test by test (the list and why each crate is on it: compat/crates.toml)
     Compat {
@@ -113,6 +117,7 @@ fn main() {
         Cmd::Rebase { .. } => rebase::abort(&ws),
         Cmd::CheckUpstream { versions } => check_upstream::check_upstream(&ws, &versions),
         Cmd::Bench { rounds, fixtures } => bench::bench(&ws, rounds, &fixtures),
+        Cmd::Linkers => linkers::install(&ws),
         Cmd::Compat { quick, crates } => compat::compat(&ws, &crates, quick),
     };
     if let Err(err) = result {
