@@ -166,7 +166,7 @@ pub fn validate(patches: &[Patch]) -> Result<()> {
         if !missing.is_empty() {
             bail!(
                 "patch `{}` lacks the header field(s) {}: amend its commit message in cargo/ \
-                 (`git -C cargo rebase -i upstream`, then `reword`) to have a line for each of \
+                 (`git -C cargo rebase -i upstream-<version>`, the tag `git -C cargo tag` lists, then `reword`) to have a line for each of \
                  {}",
                 patch.subject,
                 missing.join(", "),
