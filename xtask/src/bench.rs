@@ -15,6 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 
+use crate::compat;
 use crate::linkers;
 use crate::mode::Mode;
 use crate::process::{describe, run_captured, step};
@@ -22,6 +23,9 @@ use crate::toolchain;
 use crate::workspace::{
     Workspace, clear_except_build_folders, copy_without_target, remove_dir_if_exists,
 };
+
+/// How many times each variant's binary is started in a start-up scenario.
+const STARTUP_RUNS: usize = 50;
 
 /// What one measurement builds or runs: the fork under one of its profiles, or the fixture's
 /// reference (the framework's own dylib mode, under `dev`).
@@ -103,8 +107,8 @@ impl Edit {
 enum Scenario {
     /// `cargo build` after removing `target/<profile>/`.
     CleanBuild,
-    /// `cargo build` with nothing changed.
-    NoopBuild,
+    /// `cargo <args>` with nothing changed.
+    Noop { args: &'static [&'static str] },
     /// An edit, then `cargo <args>`.
     EditThen {
         edit: Edit,
@@ -124,11 +128,23 @@ enum Scenario {
     TargetSize,
 }
 
+/// The sources of a fixture.
+enum Source {
+    /// A folder of `bench/fixtures/`, ours.
+    Ours(&'static str),
+    /// A published package nobody here wrote, unpacked from crates.io at one version and built
+    /// with our lock file, `bench/locks/<name>-<version>.lock`.
+    Published {
+        name: &'static str,
+        version: &'static str,
+    },
+}
+
 struct Fixture {
     /// Its name in the tables, and its folder in `target/bench/`.
     name: &'static str,
-    /// Its folder in `bench/fixtures/`.
-    source: &'static str,
+    /// Where its sources come from.
+    source: Source,
     /// rustc flags given to every variant (`CARGO_ENCODED_RUSTFLAGS`), such as another linker.
     rustflags: Vec<String>,
     /// The binary whose start-up is measured, in `target/<profile>/`.
@@ -159,12 +175,12 @@ fn fixtures() -> Vec<Fixture> {
     vec![
         Fixture {
             name: "app",
-            source: "app",
+            source: Source::Ours("app"),
             rustflags: Vec::new(),
             bin: "bench-app",
             scenarios: vec![
                 ("clean build", Scenario::CleanBuild),
-                ("no-op build", Scenario::NoopBuild),
+                ("no-op build", Scenario::Noop { args: &["build"] }),
                 (
                     "leaf edit of the bin, build",
                     Scenario::EditThen {
@@ -182,7 +198,10 @@ fn fixtures() -> Vec<Fixture> {
                         args: &["test", "--no-run"],
                     },
                 ),
-                ("start-up (--help)", Scenario::Startup { runs: 50 }),
+                (
+                    "start-up (--help)",
+                    Scenario::Startup { runs: STARTUP_RUNS },
+                ),
                 (
                     "leaf edit to running (build, then summary of 1000 lines)",
                     Scenario::EditToRunning {
@@ -200,12 +219,12 @@ fn fixtures() -> Vec<Fixture> {
         },
         Fixture {
             name: "chain",
-            source: "chain",
+            source: Source::Ours("chain"),
             rustflags: Vec::new(),
             bin: "app",
             scenarios: vec![
                 ("clean build", Scenario::CleanBuild),
-                ("no-op build", Scenario::NoopBuild),
+                ("no-op build", Scenario::Noop { args: &["build"] }),
                 (
                     "edit in the middle (layer3 of 5), build",
                     Scenario::EditThen {
@@ -216,8 +235,40 @@ fn fixtures() -> Vec<Fixture> {
                         args: &["build"],
                     },
                 ),
-                ("start-up", Scenario::Startup { runs: 50 }),
+                ("start-up", Scenario::Startup { runs: STARTUP_RUNS }),
                 ("size of the profile's target folder", Scenario::TargetSize),
+            ],
+            reference: None,
+        },
+        // A command-line program whose own test suite starts its binary for nearly every test:
+        // the loop of a CLI author, where start-up is paid once per test.
+        Fixture {
+            name: "ripgrep",
+            source: Source::Published {
+                name: "ripgrep",
+                version: "15.2.0",
+            },
+            rustflags: Vec::new(),
+            bin: "rg",
+            scenarios: vec![
+                (
+                    "edit, then test (build, then the whole suite, which starts rg per test)",
+                    Scenario::EditThen {
+                        edit: Edit {
+                            file: "crates/core/main.rs",
+                            kind: EditKind::AddFunction,
+                        },
+                        args: &["test"],
+                    },
+                ),
+                (
+                    "test with nothing changed (the suite alone)",
+                    Scenario::Noop { args: &["test"] },
+                ),
+                (
+                    "start-up (--help)",
+                    Scenario::Startup { runs: STARTUP_RUNS },
+                ),
             ],
             reference: None,
         },
@@ -226,11 +277,11 @@ fn fixtures() -> Vec<Fixture> {
         // benchmark has. The first run's warm-up builds it from scratch once per mode.
         Fixture {
             name: "bevy",
-            source: "bevy",
+            source: Source::Ours("bevy"),
             rustflags: Vec::new(),
             bin: "bench-bevy",
             scenarios: vec![
-                ("no-op build", Scenario::NoopBuild),
+                ("no-op build", Scenario::Noop { args: &["build"] }),
                 (
                     "leaf edit of the bin, build",
                     Scenario::EditThen {
@@ -238,7 +289,10 @@ fn fixtures() -> Vec<Fixture> {
                         args: &["build"],
                     },
                 ),
-                ("start-up (--help)", Scenario::Startup { runs: 50 }),
+                (
+                    "start-up (--help)",
+                    Scenario::Startup { runs: STARTUP_RUNS },
+                ),
                 (
                     "leaf edit to running (build, then one headless frame)",
                     Scenario::EditToRunning {
@@ -278,7 +332,7 @@ fn linker_fixtures(ws: &Workspace) -> Vec<Fixture> {
                 "mold" => "app-mold",
                 _ => "app-wild",
             },
-            source: "app",
+            source: Source::Ours("app"),
             rustflags: linker.rustflags,
             bin: "bench-app",
             scenarios: vec![
@@ -390,16 +444,22 @@ fn bench_fixture(
 ) -> Result<Vec<Measured>> {
     let dir = ws.target().join("bench").join(fixture.name);
     // Fresh sources over the kept `target/`: warm caches between runs.
-    if dir.exists() {
-        clear_except_build_folders(&dir)?;
+    match fixture.source {
+        Source::Ours(folder) => {
+            if dir.exists() {
+                clear_except_build_folders(&dir)?;
+            }
+            copy_without_target(&ws.root().join("bench").join("fixtures").join(folder), &dir)?;
+        }
+        Source::Published { name, version } => {
+            let lock = ws
+                .root()
+                .join("bench")
+                .join("locks")
+                .join(format!("{name}-{version}.lock"));
+            compat::unpack_as_workspace(ws, &dir, (name, version), &[], &lock)?;
+        }
     }
-    copy_without_target(
-        &ws.root()
-            .join("bench")
-            .join("fixtures")
-            .join(fixture.source),
-        &dir,
-    )?;
     let variants = variants(fixture);
     let target_dir = |variant: Variant| match variant {
         Variant::Profile(_) => dir.join("target"),
@@ -488,11 +548,14 @@ fn bench_fixture(
                     quiet(&mut cargo(variant, &["test", "--no-run"]))?;
                 }
             }
-            Scenario::NoopBuild => {
+            Scenario::Noop { args } => {
+                for &variant in &variants {
+                    quiet(&mut cargo(variant, args))?;
+                }
                 for round in 0..rounds {
                     for variant in order(round, &variants) {
                         progress(round, variant);
-                        samples[variant.index()].push(timed(&mut cargo(variant, &["build"]))?);
+                        samples[variant.index()].push(timed(&mut cargo(variant, args))?);
                     }
                 }
             }
@@ -929,8 +992,8 @@ fn update_readme(
     };
     let block = format!(
         "{begin}\n![dynamic / dev per scenario](docs/bench.svg)\n\n{table}\n\
-         Measured by `cargo xtask bench` ({rounds} alternated rounds per scenario; start-up: 50 \
-         runs per mode) on {machine}, with {toolchain}. Raw samples: `docs/bench.json`.\n"
+         Measured by `cargo xtask bench` ({rounds} alternated rounds per scenario; start-up: \
+         {STARTUP_RUNS} runs per mode) on {machine}, with {toolchain}. Raw samples: `docs/bench.json`.\n"
     );
     fs::write(&path, format!("{}{block}{}", &text[..a], &text[b..]))?;
     Ok(())

@@ -298,25 +298,48 @@ fn prepare(ws: &Workspace, entry: &Entry) -> Result<PathBuf> {
         .target()
         .join("compat")
         .join(format!("{}-{}", entry.name, entry.version));
+    let lock = ws.compat_list().with_file_name(entry.lock_file());
+    unpack_as_workspace(
+        ws,
+        &dir,
+        (&entry.name, &entry.version),
+        &entry.members,
+        &lock,
+    )?;
+    Ok(dir)
+}
+
+/// Unpacks a published package (and other published packages, joined with it as workspace
+/// members) into `dir`, fresh but for its build folders, makes it a workspace of its own, and
+/// gives it the lock file `lock`: made once from the package's own Cargo.lock, then kept in the
+/// repository. Used by `compat` and by the benchmark's published fixtures.
+pub fn unpack_as_workspace(
+    ws: &Workspace,
+    dir: &Path,
+    (name, version): (&str, &str),
+    members: &[(String, String)],
+    lock: &Path,
+) -> Result<()> {
+    let label = format!("{name}@{version}");
     if dir.exists() {
-        clear_except_build_folders(&dir)?;
+        clear_except_build_folders(dir)?;
     }
-    fs::create_dir_all(&dir)?;
-    crates_io::fetch(ws, &entry.name, &entry.version)?.unpack(&dir)?;
+    fs::create_dir_all(dir)?;
+    crates_io::fetch(ws, name, version)?.unpack(dir)?;
 
     // The published manifest is normalized and has no `[workspace]`: give it one, so that it
     // never joins a workspace above it, and join the members into it.
-    let mut workspace = String::from("\n# Added by `cargo xtask compat`.\n[workspace]\n");
-    if !entry.members.is_empty() {
+    let mut workspace = String::from("\n# Added by `cargo xtask`.\n[workspace]\n");
+    if !members.is_empty() {
         let mut patch = String::from("\n[patch.crates-io]\n");
-        let mut members = Vec::new();
-        for (name, version) in &entry.members {
+        let mut paths = Vec::new();
+        for (name, version) in members {
             let path = format!("members/{name}-{version}");
             crates_io::fetch(ws, name, version)?.unpack(&dir.join(&path))?;
-            members.push(format!("\"{path}\""));
+            paths.push(format!("\"{path}\""));
             writeln!(patch, "{name} = {{ path = \"{path}\" }}")?;
         }
-        writeln!(workspace, "members = [{}]", members.join(", "))?;
+        writeln!(workspace, "members = [{}]", paths.join(", "))?;
         workspace.push_str(&patch);
     }
     let manifest = dir.join("Cargo.toml");
@@ -327,16 +350,12 @@ fn prepare(ws: &Workspace, entry: &Entry) -> Result<PathBuf> {
     // Every run builds the versions of our lock file, made once from the package's own
     // Cargo.lock (Cargo adjusts only what no longer resolves: a yanked version, say, or the
     // workspace members) and kept in the repository.
-    let ours = ws.compat_list().with_file_name(entry.lock_file());
-    if ours.exists() {
-        fs::copy(&ours, dir.join("Cargo.lock"))?;
+    if lock.exists() {
+        fs::copy(lock, dir.join("Cargo.lock"))?;
     } else {
-        step(
-            "Locking",
-            format!("{} into {}", entry.label(), ws.display(&ours)),
-        );
+        step("Locking", format!("{label} into {}", ws.display(lock)));
         let resolve = || {
-            crate::process::run_captured(crate::process::cargo().current_dir(&dir).args([
+            crate::process::run_captured(crate::process::cargo().current_dir(dir).args([
                 "metadata",
                 "--format-version",
                 "1",
@@ -349,21 +368,15 @@ fn prepare(ws: &Workspace, entry: &Entry) -> Result<PathBuf> {
             let first = format!("{err:#}");
             fs::remove_file(dir.join("Cargo.lock"))?;
             resolve().with_context(|| {
-                format!(
-                    "resolving the dependencies of {}; with its own Cargo.lock: {first}",
-                    entry.label()
-                )
+                format!("resolving the dependencies of {label}; with its own Cargo.lock: {first}")
             })?;
-            eprintln!(
-                "note: the Cargo.lock of {} does not resolve any more; resolved anew",
-                entry.label()
-            );
+            eprintln!("note: the Cargo.lock of {label} does not resolve any more; resolved anew");
         }
-        fs::create_dir_all(ours.parent().unwrap())?;
-        fs::copy(dir.join("Cargo.lock"), &ours)?;
-        eprintln!("note: wrote {}: commit it", ws.display(&ours));
+        fs::create_dir_all(lock.parent().unwrap())?;
+        fs::copy(dir.join("Cargo.lock"), lock)?;
+        eprintln!("note: wrote {}: commit it", ws.display(lock));
     }
-    Ok(dir)
+    Ok(())
 }
 
 struct Captured {

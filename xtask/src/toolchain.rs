@@ -58,8 +58,8 @@ pub fn fork_source_env() -> [(&'static str, &'static str); 2] {
 }
 
 /// What the first release build of the fork costs, as the README says it (measured on the
-/// project's 2-core machine: 10-13 minutes from a cold cache).
-pub const FIRST_BUILD: &str = "10-15 minutes the first time on 2 cores";
+/// project's 2-core machine: 6m54s to 13 minutes from a cold cache).
+pub const FIRST_BUILD: &str = "7-15 minutes the first time on 2 cores";
 
 fn minutes_and_seconds(elapsed: std::time::Duration) -> String {
     let seconds = elapsed.as_secs();
