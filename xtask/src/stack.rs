@@ -311,9 +311,8 @@ pub fn sync(ws: &Workspace) -> Result<()> {
     let Some(stack) = Stack::open(&dir)? else {
         return create(ws, &pin, &series, &dir);
     };
-    let changes = stack.uncommitted_changes()?;
-    let (synced_head, synced_series) = stack.synced_state();
-    let untouched = changes.is_empty() && synced_head == Some(stack.head()?);
+    let (changes, untouched) = local_work(&stack)?;
+    let (_, synced_series) = stack.synced_state();
 
     if untouched && synced_series.as_deref() == Some(series_digest(&series).as_str()) {
         if stack.upstream_commit(&pin)?.is_some() {
@@ -356,6 +355,15 @@ pub fn sync(ws: &Workspace) -> Result<()> {
     step("Removing", "cargo/, made from another upstream version");
     fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
     create_from(&pin, &series, &dir, &package)
+}
+
+/// What `cargo/` holds that `patches/` may not: its uncommitted changes, and whether its HEAD
+/// is still the one the last sync or refresh left (`untouched`).
+fn local_work(stack: &Stack) -> Result<(Vec<String>, bool)> {
+    let changes = stack.uncommitted_changes()?;
+    let (synced_head, _) = stack.synced_state();
+    let untouched = changes.is_empty() && synced_head == Some(stack.head()?);
+    Ok((changes, untouched))
 }
 
 fn refuse_if_local_work(stack: &Stack, changes: &[String], untouched: bool) -> Result<()> {
@@ -483,5 +491,91 @@ impl SeriesSize {
             )?;
         }
         Ok(size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stack as `sync` leaves it: the upstream commit, tagged, and marked in step.
+    fn synced_stack(dir: &Path) -> Stack {
+        let repo = Repository::init(dir).unwrap();
+        fs::write(dir.join("lib.rs"), "pub fn upstream() {}\n").unwrap();
+        commit_all(&repo, "Import upstream");
+        let head = repo.head().unwrap().peel_to_commit().unwrap();
+        repo.tag_lightweight("upstream-0.0.0", head.as_object(), false)
+            .unwrap();
+        let stack = Stack::open(dir).unwrap().unwrap();
+        stack.mark_synced(&[]).unwrap();
+        stack
+    }
+
+    fn commit_all(repo: &Repository, message: &str) {
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = signature(repo).unwrap();
+        let parent = repo.head().ok().map(|h| h.peel_to_commit().unwrap());
+        repo.commit(
+            Some("HEAD"),
+            &sig,
+            &sig,
+            message,
+            &tree,
+            &parent.iter().collect::<Vec<_>>(),
+        )
+        .unwrap();
+    }
+
+    fn refusal(stack: &Stack) -> Option<String> {
+        let (changes, untouched) = local_work(stack).unwrap();
+        refuse_if_local_work(stack, &changes, untouched)
+            .err()
+            .map(|err| err.to_string())
+    }
+
+    #[test]
+    fn sync_goes_on_over_a_stack_in_step_with_the_series() {
+        let dir = tempfile::tempdir().unwrap();
+        let stack = synced_stack(dir.path());
+        assert_eq!(refusal(&stack), None);
+    }
+
+    #[test]
+    fn sync_refuses_to_lose_uncommitted_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let stack = synced_stack(dir.path());
+        fs::write(dir.path().join("lib.rs"), "pub fn edited() {}\n").unwrap();
+        fs::write(dir.path().join("new.rs"), "").unwrap();
+        let refused = refusal(&stack).expect("refused");
+        assert!(
+            refused.starts_with("cargo/ has uncommitted changes (lib.rs, new.rs)"),
+            "{refused}"
+        );
+        assert!(refused.ends_with("Nothing was changed."), "{refused}");
+        // And nothing was: the edit is still there.
+        let kept = fs::read_to_string(dir.path().join("lib.rs")).unwrap();
+        assert_eq!(kept, "pub fn edited() {}\n");
+    }
+
+    #[test]
+    fn sync_refuses_to_lose_commits_not_yet_exported() {
+        let dir = tempfile::tempdir().unwrap();
+        let stack = synced_stack(dir.path());
+        fs::write(dir.path().join("lib.rs"), "pub fn patched() {}\n").unwrap();
+        commit_all(&stack.repo, "A patch not yet refreshed");
+        let refused = refusal(&stack).expect("refused");
+        assert!(
+            refused.starts_with("cargo/ has commits that are not in patches/"),
+            "{refused}"
+        );
+        assert!(
+            refused.contains("Export them with `cargo xtask refresh`"),
+            "{refused}"
+        );
     }
 }
