@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::process::{run, step};
+use crate::process::{cargo, run, step};
 use crate::workspace::Workspace;
 
 /// The wild release measured (crates.io `wild-linker`; it builds on Rust 1.94 and later).
@@ -58,7 +58,7 @@ pub fn install(ws: &Workspace) -> Result<()> {
             "Installing",
             format!("wild-linker {WILD_VERSION} from crates.io"),
         );
-        run(Command::new(env!("CARGO"))
+        run(cargo()
             .args([
                 "install",
                 "--locked",

@@ -513,9 +513,7 @@ mod tests {
 
     fn commit_all(repo: &Repository, message: &str) {
         let mut index = repo.index().unwrap();
-        index
-            .add_all(["*"], IndexAddOption::DEFAULT, None)
-            .unwrap();
+        index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
         index.write().unwrap();
         let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
         let sig = signature(repo).unwrap();
