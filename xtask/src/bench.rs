@@ -163,11 +163,15 @@ struct Reference {
     args: &'static [&'static str],
 }
 
-fn fixtures() -> Vec<Fixture> {
-    let app_leaf = || Edit {
+/// The app fixture's leaf edit: a string of its binary, changed.
+fn app_leaf() -> Edit {
+    Edit {
         file: "src/main.rs",
         kind: EditKind::ChangeString("Analyse log files: summaries, errors, JSON"),
-    };
+    }
+}
+
+fn fixtures() -> Vec<Fixture> {
     let bevy_leaf = || Edit {
         file: "src/main.rs",
         kind: EditKind::ChangeString("bouncing sprites on Bevy"),
@@ -321,17 +325,11 @@ fn linker_fixtures(ws: &Workspace) -> Vec<Fixture> {
     for reason in missing {
         step("Skipped", format!("the app fixture with {reason}"));
     }
-    let app_leaf = || Edit {
-        file: "src/main.rs",
-        kind: EditKind::ChangeString("Analyse log files: summaries, errors, JSON"),
-    };
     found
         .into_iter()
         .map(|linker| Fixture {
-            name: match linker.name {
-                "mold" => "app-mold",
-                _ => "app-wild",
-            },
+            // One fixture per linker for the whole run: leaking the name is harmless.
+            name: String::leak(format!("app-{}", linker.name)),
             source: Source::Ours("app"),
             rustflags: linker.rustflags,
             bin: "bench-app",

@@ -28,34 +28,42 @@ impl Fork {
         self.toolchain.join("bin").join(tool)
     }
 
-    /// The fork's cargo in `dir`, with an environment as clean as a user's shell: nothing of
-    /// the cargo running these tests leaks in, and the compiler comes from the fork's toolchain.
+    /// The fork's cargo in `dir`, with an environment as clean as a user's shell (see
+    /// [`user_shell`]), and the compiler from the fork's toolchain.
     pub fn cargo(&self, dir: &Path, args: &[&str]) -> Command {
-        let mut cmd = Command::new(self.bin("cargo"));
-        cmd.current_dir(dir).args(args);
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy();
-            let keep = [
-                "CARGO_HOME",
-                "CARGO_NET_",
-                "CARGO_HTTP_",
-                "CARGO_REGISTRIES_",
-            ]
-            .iter()
-            .any(|kept| key.starts_with(kept));
-            if (key.starts_with("CARGO") && !keep)
-                || key.starts_with("RUSTC")
-                || key.starts_with("RUSTDOC")
-                || key.starts_with("RUSTFLAGS")
-                || key.starts_with("RUSTUP_TOOLCHAIN")
-            {
-                cmd.env_remove(key.as_ref());
-            }
-        }
-        cmd.env("RUSTC", self.bin("rustc"))
+        let mut cmd = user_shell(Command::new(self.bin("cargo")));
+        cmd.current_dir(dir)
+            .args(args)
+            .env("RUSTC", self.bin("rustc"))
             .env("RUSTDOC", self.bin("rustdoc"));
         cmd
     }
+}
+
+/// `cmd` with an environment as clean as a user's shell: nothing of the cargo running these
+/// tests leaks in (its `CARGO*` variables but the home and network settings, `RUSTC*`,
+/// `RUSTDOC*`, `RUSTFLAGS*`, and the toolchain rustup chose for it).
+pub fn user_shell(mut cmd: Command) -> Command {
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        let keep = [
+            "CARGO_HOME",
+            "CARGO_NET_",
+            "CARGO_HTTP_",
+            "CARGO_REGISTRIES_",
+        ]
+        .iter()
+        .any(|kept| key.starts_with(kept));
+        if (key.starts_with("CARGO") && !keep)
+            || key.starts_with("RUSTC")
+            || key.starts_with("RUSTDOC")
+            || key.starts_with("RUSTFLAGS")
+            || key.starts_with("RUSTUP_TOOLCHAIN")
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    cmd
 }
 
 pub fn workspace_root() -> PathBuf {

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use e2e::{Fork, Project, run_err, run_ok, shared_fixture, stderr};
+use e2e::{Fork, Project, run_err, run_ok, shared_fixture, stderr, user_shell};
 
 /// The lines of a build's output that say a unit was compiled or checked again.
 fn rebuilt_units(output: &Output) -> Vec<String> {
@@ -21,14 +21,8 @@ fn rebuilt_units(output: &Output) -> Vec<String> {
 
 /// The stock Cargo of the active toolchain (through rustup's proxy, as a teammate runs it).
 fn stock_cargo(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new("cargo");
+    let mut cmd = user_shell(Command::new("cargo"));
     cmd.current_dir(dir).args(args);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("CARGO") && key != "CARGO_HOME" {
-            cmd.env_remove(key.as_ref());
-        }
-    }
     cmd
 }
 
