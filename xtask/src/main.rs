@@ -1,27 +1,21 @@
 //! `cargo xtask`: the automation of cargo-dynamic, a patch set over upstream Cargo.
 //!
-//! - `upstream`: the pinned crates.io package (fetch, verify, unpack);
-//! - `stack` and `patch_file`: `cargo/` as git commits and `patches/` as files, both ways;
-//! - `toolchain`: building the fork and laying it out as a rustup toolchain;
-//! - `harness`: the tests;
-//! - `rebase` and `check_upstream`: moving the series to another upstream release;
-//! - `bench`: `dynamic` against `dev`, measured side by side;
-//! - `compat`: published crates' test suites under `dev` and `dynamic`.
+//! From the bottom up, each part standing only on those below it (and on the `support` crate,
+//! shared with the end-to-end tests):
+//!
+//! - [`upstream`]: packages from crates.io, the pinned Cargo among them (fetch, verify, unpack);
+//! - [`series`]: the product, as `patches/` files and as commits in `cargo/`, both ways, and
+//!   moving it to another upstream release;
+//! - [`toolchain`]: building the fork and laying it out as a toolchain;
+//! - [`checks`]: what says the fork is right and fast: Cargo's testsuite, compat, bench, the
+//!   series on later releases and cut at every patch;
+//! - [`try_it`]: a newcomer's first look.
 
-mod bench;
-mod check_upstream;
-mod compat;
-mod crates_io;
-mod harness;
-mod linkers;
-mod mode;
-mod patch_file;
-mod process;
-mod rebase;
-mod stack;
+mod checks;
+mod series;
 mod toolchain;
+mod try_it;
 mod upstream;
-mod workspace;
 
 use clap::{Parser, Subcommand};
 
@@ -71,6 +65,13 @@ enum Cmd {
         #[arg(long)]
         abort: bool,
     },
+    /// Check that the series can be cut after any patch: each prefix applies, builds and
+    /// passes the tests its last patch touches (about an hour; for authors, not CI)
+    CheckSeries {
+        /// Start with the prefix that ends with this patch (1 is the first)
+        #[arg(long, default_value_t = 1)]
+        from: usize,
+    },
     /// Replay the series on scratch copies of upstream releases (default: 0.96 to 0.100),
     /// build each and run the patch tests; prints a table. Leaves cargo/ and the pin alone
     CheckUpstream {
@@ -102,23 +103,27 @@ enum Cmd {
 }
 
 fn main() {
-    let ws = workspace::Workspace::locate();
+    let ws = support::workspace::Workspace::locate();
+    // A rebase writes the `--help` snapshots a patch changes again with Cargo's testsuite,
+    // which is the checks' to run: handed down, so that the series never imports the checks.
+    let regenerate = checks::regenerate_in_fork(&ws);
     let result = match Cli::parse().command {
-        Cmd::Sync => stack::sync(&ws),
-        Cmd::Refresh => stack::refresh(&ws),
+        Cmd::Sync => series::sync::sync(&ws),
+        Cmd::Refresh => series::sync::refresh(&ws),
         Cmd::Build => toolchain::build(&ws).map(drop),
         Cmd::Install => toolchain::install(&ws),
-        Cmd::Test { quick, .. } => harness::test(&ws, !quick),
-        Cmd::Try => harness::try_it(&ws),
+        Cmd::Test { quick, .. } => checks::test(&ws, !quick),
+        Cmd::Try => try_it::try_it(&ws),
         Cmd::Rebase {
             to: Some(version), ..
-        } => rebase::start(&ws, &version),
-        Cmd::Rebase { resume: true, .. } => rebase::resume(&ws),
-        Cmd::Rebase { .. } => rebase::abort(&ws),
-        Cmd::CheckUpstream { versions } => check_upstream::check_upstream(&ws, &versions),
-        Cmd::Bench { rounds, fixtures } => bench::bench(&ws, rounds, &fixtures),
-        Cmd::Linkers => linkers::install(&ws),
-        Cmd::Compat { quick, crates } => compat::compat(&ws, &crates, quick),
+        } => series::rebase::start(&ws, &version, &regenerate),
+        Cmd::Rebase { resume: true, .. } => series::rebase::resume(&ws, &regenerate),
+        Cmd::Rebase { .. } => series::rebase::abort(&ws),
+        Cmd::CheckSeries { from } => checks::prefixes::check_series(&ws, from),
+        Cmd::CheckUpstream { versions } => checks::releases::check_upstream(&ws, &versions),
+        Cmd::Bench { rounds, fixtures } => checks::bench::bench(&ws, rounds, &fixtures),
+        Cmd::Linkers => checks::bench::linkers::install(&ws),
+        Cmd::Compat { quick, crates } => checks::compat::compat(&ws, &crates, quick),
     };
     if let Err(err) = result {
         // Cargo's own layout: the error, then each cause on its own line.

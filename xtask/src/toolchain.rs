@@ -2,49 +2,20 @@
 
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::process::{cargo, run, run_captured, step};
-use crate::stack;
-use crate::workspace::{Workspace, remove_dir_if_exists};
+use support::fork::Fork;
+use support::process::{cargo, run, run_captured, step};
+use support::rustc::Rustc;
+use support::workspace::{Workspace, remove_dir_if_exists};
+
+use crate::series::sync;
 
 /// The rustup toolchain name the fork is linked as: `cargo +dynamic ...`.
 pub const TOOLCHAIN_NAME: &str = "dynamic";
-
-/// The rustc the fork is built with and laid out beside.
-pub struct Rustc {
-    pub release: String,
-    pub sysroot: PathBuf,
-}
-
-impl Rustc {
-    pub fn query() -> Result<Rustc> {
-        let rustc = || Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()));
-        let verbose = run_captured(rustc().arg("-vV"))?;
-        let release = verbose
-            .lines()
-            .find_map(|l| l.strip_prefix("release: "))
-            .context("`rustc -vV` printed no `release:` line")?
-            .to_owned();
-        let sysroot = run_captured(rustc().args(["--print", "sysroot"]))?;
-        Ok(Rustc {
-            release,
-            sysroot: PathBuf::from(sysroot.trim()),
-        })
-    }
-
-    /// The release channel the fork is built for: the toolchain's own, so that the fork
-    /// accepts `-Z` flags exactly where the stock cargo of this toolchain does.
-    pub fn channel(&self) -> &'static str {
-        ["nightly", "beta", "dev"]
-            .into_iter()
-            .find(|c| self.release.contains(&format!("-{c}")))
-            .unwrap_or("stable")
-    }
-}
 
 /// Environment for every compilation of the fork's source, release build and testsuite alike.
 pub fn fork_source_env() -> [(&'static str, &'static str); 2] {
@@ -71,10 +42,9 @@ fn minutes_and_seconds(elapsed: std::time::Duration) -> String {
 }
 
 /// `cargo xtask build`: sync, build the fork in release mode, lay out `target/toolchain/`.
-/// Returns the path of the fork's `cargo`.
-pub fn build(ws: &Workspace) -> Result<PathBuf> {
-    stack::sync(ws)?;
-    let rustc = Rustc::query()?;
+pub fn build(ws: &Workspace) -> Result<Fork> {
+    sync::sync(ws)?;
+    let rustc = Rustc::of_toolchain()?;
     step(
         "Building",
         format!(
@@ -103,13 +73,13 @@ pub fn build(ws: &Workspace) -> Result<PathBuf> {
 
     let built = ws.fork_target().join("release").join("cargo");
     let fork = lay_out(ws, &rustc, &built)?;
-    let version = run_captured(Command::new(&fork).arg("-V"))?;
+    let version = run_captured(Command::new(fork.bin("cargo")).arg("-V"))?;
     step(
         "Finished",
         format!(
             "{} ({}) in {}",
             version.trim(),
-            ws.display(&fork),
+            ws.display(&fork.bin("cargo")),
             minutes_and_seconds(started.elapsed())
         ),
     );
@@ -118,7 +88,7 @@ pub fn build(ws: &Workspace) -> Result<PathBuf> {
 
 /// Makes `target/toolchain/` look like a rustup toolchain: `bin/cargo` is the fork, and
 /// everything else (rustc, rustdoc, `lib/`, ...) links to the active toolchain.
-fn lay_out(ws: &Workspace, rustc: &Rustc, fork: &Path) -> Result<PathBuf> {
+fn lay_out(ws: &Workspace, rustc: &Rustc, fork: &Path) -> Result<Fork> {
     let dir = ws.toolchain();
     remove_dir_if_exists(&dir)?;
     let bin = dir.join("bin");
@@ -142,7 +112,7 @@ fn lay_out(ws: &Workspace, rustc: &Rustc, fork: &Path) -> Result<PathBuf> {
     if fs::hard_link(fork, &cargo).is_err() {
         fs::copy(fork, &cargo)?;
     }
-    Ok(cargo)
+    Ok(Fork::at(dir))
 }
 
 /// `cargo xtask install`: links `target/toolchain/` into rustup as `dynamic`.
@@ -165,32 +135,4 @@ pub fn install(ws: &Workspace) -> Result<()> {
          Undo with `rustup toolchain uninstall {TOOLCHAIN_NAME}` (removes only the link)."
     );
     Ok(())
-}
-
-/// The fork's `cargo` (as `build` returns it), with an environment as clean as a user's
-/// shell: nothing of the cargo running the xtask leaks in (`CARGO_PKG_*`, `RUSTUP_TOOLCHAIN`,
-/// ...), and rustc and rustdoc come from the fork's toolchain folder.
-pub fn fork_cargo(fork: &Path) -> Command {
-    let mut cmd = Command::new(fork);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        // The user's registry, network and home settings still apply.
-        let kept = [
-            "CARGO_HOME",
-            "CARGO_NET_",
-            "CARGO_HTTP_",
-            "CARGO_REGISTRIES_",
-        ]
-        .iter()
-        .any(|prefix| key.starts_with(prefix));
-        let leaked = ["CARGO", "RUSTC", "RUSTDOC", "RUSTFLAGS", "RUSTUP_TOOLCHAIN"]
-            .iter()
-            .any(|prefix| key.starts_with(prefix));
-        if leaked && !kept {
-            cmd.env_remove(key.as_ref());
-        }
-    }
-    cmd.env("RUSTC", fork.with_file_name("rustc"))
-        .env("RUSTDOC", fork.with_file_name("rustdoc"));
-    cmd
 }

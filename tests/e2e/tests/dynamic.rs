@@ -6,7 +6,7 @@ use std::process::Command;
 use e2e::{Fork, host_triple, run_ok, shared_fixture, stdout, test_outcomes};
 
 fn showcase() -> (Fork, &'static std::path::Path) {
-    (Fork::locate(), shared_fixture("showcase"))
+    (e2e::fork(), shared_fixture("showcase"))
 }
 
 #[test]
@@ -37,19 +37,20 @@ fn test_results_match_dev() {
     let dynamic = stdout(&run_ok(
         &mut fork.cargo(dir, &["test", "--locked", "--workspace", "--dynamic"]),
     ));
-    let outcomes = test_outcomes(&dev);
-    // Unit tests, integration tests starting the binary, and doctests all ran.
+    let (outcomes, counts) = test_outcomes(&dev);
+    // Unit tests, integration tests starting the binary, and doctests all ran and passed.
     for expected in [
-        "test tests::divide_by_zero_panics - should panic ... ok",
-        "test binary_prints_the_report ... ok",
-        "test core/src/lib.rs - sum (line 27) ... ok",
+        "tests::divide_by_zero_panics - should panic: Passed",
+        "binary_prints_the_report: Passed",
+        "core/src/lib.rs - sum (line 27): Passed",
     ] {
         assert!(
             outcomes.iter().any(|o| o == expected),
             "{expected} in {outcomes:#?}"
         );
     }
-    assert_eq!(test_outcomes(&dynamic), outcomes);
+    assert_eq!(counts.failed, 0, "{dev}");
+    assert_eq!(test_outcomes(&dynamic), (outcomes, counts));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use e2e::{Fork, Project, run_err, run_ok, shared_fixture, stderr, user_shell};
+use e2e::{Project, run_err, run_ok, shared_fixture, stderr, user_shell};
 
 /// The lines of a build's output that say a unit was compiled or checked again.
 fn rebuilt_units(output: &Output) -> Vec<String> {
@@ -32,7 +32,7 @@ fn fork_called_directly_keeps_its_toolchain_despite_a_rust_toolchain_file() {
     // toolchain that is not installed. The fork is started by its path, as the README allows,
     // with no RUSTC and no RUSTUP_TOOLCHAIN: rustup's proxy on PATH would obey the file and
     // fail; the fork uses the rustc laid out beside it.
-    let fork = Fork::locate();
+    let fork = e2e::fork();
     let project = Project::fixture("hello");
     fs::write(
         project.path().join("rust-toolchain.toml"),
@@ -53,7 +53,7 @@ fn fork_called_directly_keeps_its_toolchain_despite_a_rust_toolchain_file() {
 
 #[test]
 fn a_profile_dynamic_that_inherits_dev_works_with_stock_cargo_too() {
-    let fork = Fork::locate();
+    let fork = e2e::fork();
     let project = Project::fixture("hello");
     let manifest = project.path().join("Cargo.toml");
     let original = fs::read_to_string(&manifest).unwrap();
@@ -99,7 +99,7 @@ fn check_and_dynamic_builds_alternate_without_rebuilding() {
     // What an editor runs (`cargo check`, rust-analyzer's default) and the edit loop's
     // `cargo build --dynamic`, one after the other on a workspace with a build script and C
     // code: once both have run, neither rebuilds anything for the other.
-    let fork = Fork::locate();
+    let fork = e2e::fork();
     let dir = shared_fixture("showcase");
     let check = ["check", "--locked", "--workspace"];
     let build = ["build", "--locked", "--workspace", "--dynamic"];

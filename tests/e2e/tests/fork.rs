@@ -1,11 +1,11 @@
 //! The fork as a toolchain: it names itself, behaves as its channel's Cargo, and builds,
 //! runs and tests a plain project like the stock Cargo does.
 
-use e2e::{Fork, Project, run_err, run_ok, stderr, stdout, upstream_version};
+use e2e::{Project, run_err, run_ok, stderr, stdout, upstream_version};
 
 #[test]
 fn version_names_the_fork_and_its_upstream() {
-    let fork = Fork::locate();
+    let fork = e2e::fork();
     let dir = std::env::temp_dir();
     let version = stdout(&run_ok(&mut fork.cargo(&dir, &["-V"])));
     let expected_suffix = format!(
@@ -32,7 +32,7 @@ fn version_names_the_fork_and_its_upstream() {
 
 #[test]
 fn toolchain_links_the_active_rustc() {
-    let fork = Fork::locate();
+    let fork = e2e::fork();
     let rustc = stdout(&run_ok(
         &mut std::process::Command::new(fork.bin("rustc")).arg("-V"),
     ));
@@ -42,7 +42,7 @@ fn toolchain_links_the_active_rustc() {
 
 #[test]
 fn fork_accepts_unstable_flags_only_on_nightly() {
-    let fork = Fork::locate();
+    let fork = e2e::fork();
     let project = Project::fixture("hello");
     let rustc = stdout(&run_ok(
         &mut std::process::Command::new(fork.bin("rustc")).arg("-V"),
@@ -61,7 +61,7 @@ fn fork_accepts_unstable_flags_only_on_nightly() {
 
 #[test]
 fn fork_builds_runs_and_tests_a_project() {
-    let fork = Fork::locate();
+    let fork = e2e::fork();
     let project = Project::fixture("hello");
     let run = run_ok(&mut fork.cargo(project.path(), &["run", "--locked"]));
     assert_eq!(stdout(&run), "hello, fixture\n");

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use e2e::{Fork, Project, describe, run_ok, stdout, workspace_root};
+use e2e::{Fork, Project, Workspace, run_ok, stdout};
+use support::tools;
 
 /// The sccache release the test installs from crates.io when none is on PATH.
 const SCCACHE_VERSION: &str = "0.19.0";
@@ -13,41 +14,13 @@ const SCCACHE_VERSION: &str = "0.19.0";
 /// sccache from PATH, else from `target/tools/` (installed there from crates.io the first
 /// time, without its cloud storage backends). None, with the reason, when it cannot be had.
 fn sccache() -> Result<PathBuf, String> {
-    if let Ok(found) = which("sccache") {
+    let ws = Workspace::locate();
+    if let Some(found) = tools::find(&ws, "sccache") {
         return Ok(found);
     }
-    let root = workspace_root().join("target").join("tools");
-    let installed = root.join("bin").join("sccache");
-    if installed.exists() {
-        return Ok(installed);
-    }
-    eprintln!(
-        "installing sccache {SCCACHE_VERSION} from crates.io into {}",
-        root.display()
-    );
-    let output = Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()))
-        .args(["install", "--locked", "--no-default-features", "--version"])
-        .arg(SCCACHE_VERSION)
-        .arg("--root")
-        .arg(&root)
-        .arg("sccache")
-        .output()
-        .map_err(|e| format!("cannot run cargo install: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`cargo install sccache` failed:\n{}",
-            describe(&output)
-        ));
-    }
-    Ok(installed)
-}
-
-fn which(program: &str) -> Result<PathBuf, ()> {
-    let path = std::env::var_os("PATH").ok_or(())?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file())
-        .ok_or(())
+    tools::install(&ws, "sccache", SCCACHE_VERSION, &["--no-default-features"])
+        .map_err(|err| format!("{err:#}"))?;
+    tools::find(&ws, "sccache").ok_or_else(|| "sccache was installed, but is not found".into())
 }
 
 /// A private sccache server: its own cache folder and port, stopped when dropped.
@@ -141,7 +114,7 @@ fn sccache_serves_a_second_clean_dynamic_build_as_under_dev() {
             return;
         }
     };
-    let fork = Fork::locate();
+    let fork = e2e::fork();
     let sccache = Sccache::start(program);
     let project = Project::fixture("showcase");
 

@@ -1,13 +1,11 @@
-//! The pinned upstream package: read the pin, fetch the package through Cargo and verify it.
+//! `upstream.toml`: which crates.io release of Cargo the patches apply to.
 
 use std::fs;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
-use crate::crates_io::{self, Downloaded};
 use crate::workspace::Workspace;
 
-/// `upstream.toml`: which crates.io package our patches apply to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pin {
     pub krate: String,
@@ -52,28 +50,11 @@ impl Pin {
             sha256: field("sha256")?.to_ascii_lowercase(),
         })
     }
-}
 
-/// Gets the pinned package from crates.io and checks it against the pin's sha256.
-pub fn fetch(ws: &Workspace, pin: &Pin) -> Result<Downloaded> {
-    let version = pin.version.to_string();
-    let downloaded = crates_io::fetch(ws, &pin.krate, &version).with_context(|| {
-        format!(
-            "fetching the upstream package {} {version}; nothing was changed",
-            pin.krate
-        )
-    })?;
-    if downloaded.sha256 != pin.sha256 {
-        bail!(
-            "checksum mismatch for {} {version}: upstream.toml pins sha256 {}, but crates.io \
-             serves {}.\nIf the pin was edited by hand, correct it (`cargo xtask rebase --to \
-             {version}` records the right one). Nothing was changed.",
-            pin.krate,
-            pin.sha256,
-            downloaded.sha256
-        );
+    /// `upstream-0.96.0`: the tag of the pristine upstream commit in `cargo/`.
+    pub fn tag(&self) -> String {
+        format!("upstream-{}", self.version)
     }
-    Ok(downloaded)
 }
 
 #[cfg(test)]
@@ -88,6 +69,7 @@ mod tests {
         assert_eq!(pin.krate, "cargo");
         assert_eq!(pin.version, semver::Version::new(0, 96, 0));
         assert_eq!(pin.sha256, "abcd");
+        assert_eq!(pin.tag(), "upstream-0.96.0");
     }
 
     #[test]

@@ -9,11 +9,11 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn locate() -> Workspace {
-        // xtask lives at `<root>/xtask`; the path is fixed at compile time, which is what a
-        // `cargo xtask` alias builds from.
+        // This crate lives at `<root>/support`; the path is fixed at compile time, which is
+        // what `cargo xtask` and `cargo test` build from.
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
-            .expect("xtask sits one level below the workspace root")
+            .expect("support sits one level below the workspace root")
             .to_path_buf();
         Workspace { root }
     }
@@ -54,6 +54,11 @@ impl Workspace {
     /// The fork laid out like a rustup toolchain.
     pub fn toolchain(&self) -> PathBuf {
         self.target().join("toolchain")
+    }
+
+    /// Programs installed from crates.io for the checks (`bin/` inside).
+    pub fn tools(&self) -> PathBuf {
+        self.target().join("tools")
     }
 
     /// Scratch space of the xtask itself.

@@ -1,107 +1,25 @@
-//! Moving the series to another upstream release: `cargo xtask rebase --to VERSION` in
-//! `cargo/`, and `cargo xtask check-upstream`, which does the same on scratch copies.
-//!
-//! The new release is committed on top of the old pristine commit (and tagged
-//! `upstream-<version>`), then each patch commit is cherry-picked onto it: a three-way merge
-//! whose base is the patch's parent, so a patch whose context moved still applies, and a real
-//! conflict is left in the work tree with markers, as `git rebase` leaves it.
+//! Replaying the patch commits onto a newer upstream release, as `git rebase` would: the new
+//! release is committed on top of the old pristine commit, then each patch is cherry-picked,
+//! a three-way merge whose base is the patch's parent. Used by `cargo xtask rebase` in
+//! `cargo/` and by `cargo xtask check-upstream` on scratch copies.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
-use git2::{
-    CherrypickOptions, Commit, Delta, DiffFindOptions, MergeOptions, Oid, Repository, ResetType,
-};
+use anyhow::{Context, Result};
+use git2::{CherrypickOptions, Commit, Delta, DiffFindOptions, MergeOptions, Oid, ResetType};
+use support::process::step;
+use support::workspace::remove_dir_if_exists;
 
-use crate::crates_io::{self, Downloaded};
-use crate::process::step;
-use crate::stack::{self, Stack};
-use crate::upstream::Pin;
-use crate::workspace::{Workspace, remove_dir_if_exists};
+use super::patch_file::Patch;
+use super::stack::{Stack, signature};
+use crate::upstream::Downloaded;
 
 /// How many changed files libgit2 examines for renames, in merges and diffs alike. Its default
 /// is 200; a release that moves its sources (Cargo 0.100 moved 878 files) needs them all
 /// examined, or every patch of a moved file becomes a modify/delete conflict.
 const RENAME_LIMIT: u32 = 100_000;
-
-/// Where a rebase that stopped at a conflict keeps its state, in `cargo/.git/`.
-const STATE_FILE: &str = "xtask-rebase";
-
-/// A rebase in progress.
-#[derive(Debug, PartialEq)]
-struct State {
-    version: String,
-    sha256: String,
-    /// HEAD before the rebase: `--abort` goes back to it.
-    original_head: Oid,
-    /// The patch commit being resolved, and HEAD before it was picked.
-    stopped_at: Option<(Oid, Oid)>,
-    /// The patch commits still to pick, oldest first.
-    remaining: Vec<Oid>,
-}
-
-impl State {
-    fn path(repo: &Repository) -> std::path::PathBuf {
-        repo.path().join(STATE_FILE)
-    }
-
-    fn load(repo: &Repository) -> Result<Option<State>> {
-        let Ok(text) = fs::read_to_string(State::path(repo)) else {
-            return Ok(None);
-        };
-        let doc: toml_edit::DocumentMut = text.parse()?;
-        let string = |key: &str| -> Result<String> {
-            doc.get(key)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-                .with_context(|| format!("{STATE_FILE}: no `{key}`"))
-        };
-        let oid = |key: &str| -> Result<Oid> { Ok(Oid::from_str(&string(key)?)?) };
-        let stopped_at = match (doc.get("stopped_at"), doc.get("head_before")) {
-            (Some(_), Some(_)) => Some((oid("stopped_at")?, oid("head_before")?)),
-            _ => None,
-        };
-        let remaining = doc
-            .get("remaining")
-            .and_then(|v| v.as_array())
-            .into_iter()
-            .flatten()
-            .map(|v| Ok(Oid::from_str(v.as_str().context("an oid")?)?))
-            .collect::<Result<_>>()?;
-        Ok(Some(State {
-            version: string("version")?,
-            sha256: string("sha256")?,
-            original_head: oid("original_head")?,
-            stopped_at,
-            remaining,
-        }))
-    }
-
-    fn save(&self, repo: &Repository) -> Result<()> {
-        let mut doc = toml_edit::DocumentMut::new();
-        doc["version"] = toml_edit::value(&self.version);
-        doc["sha256"] = toml_edit::value(&self.sha256);
-        doc["original_head"] = toml_edit::value(self.original_head.to_string());
-        if let Some((commit, head_before)) = self.stopped_at {
-            doc["stopped_at"] = toml_edit::value(commit.to_string());
-            doc["head_before"] = toml_edit::value(head_before.to_string());
-        }
-        let mut remaining = toml_edit::Array::new();
-        for oid in &self.remaining {
-            remaining.push(oid.to_string());
-        }
-        doc["remaining"] = toml_edit::value(remaining);
-        fs::write(State::path(repo), doc.to_string())?;
-        Ok(())
-    }
-
-    fn clear(repo: &Repository) -> Result<()> {
-        fs::remove_file(State::path(repo))?;
-        Ok(())
-    }
-}
 
 /// What replaying the series stopped on.
 pub enum Replay {
@@ -145,58 +63,6 @@ impl Stranded {
     }
 }
 
-/// `cargo xtask rebase --to VERSION`.
-pub fn start(ws: &Workspace, version: &str) -> Result<()> {
-    let pin = Pin::load(ws)?;
-    if pin.version.to_string() == version {
-        bail!("the series is already on {} {version}", pin.krate);
-    }
-    // cargo/ must be exactly upstream plus the series; sync refuses to run over local work.
-    stack::sync(ws)?;
-    let stack = Stack::open(&ws.fork_source())?.context("cargo/ is missing after sync")?;
-    if let Some(state) = State::load(&stack.repo)? {
-        bail!(
-            "a rebase to {} is already in progress in cargo/: finish it with \
-             `cargo xtask rebase --continue`, or undo it with `cargo xtask rebase --abort`",
-            state.version
-        );
-    }
-    step(
-        "Fetching",
-        format!("{} {version} from crates.io", pin.krate),
-    );
-    let package = crates_io::fetch(ws, &pin.krate, version)?;
-    step(
-        "Verified",
-        format!("{} (sha256 {})", package.package_dir(), package.sha256),
-    );
-    let patches = stack.patch_commits(&pin)?;
-    let original_head = stack.head()?;
-    let base = stack.upstream_commit(&pin)?.context("no upstream tag")?;
-    let state = State {
-        version: version.to_owned(),
-        sha256: package.sha256.clone(),
-        original_head,
-        stopped_at: None,
-        remaining: patches,
-    };
-    onto_new_upstream(&stack, base, &package)?;
-    state.save(&stack.repo)?;
-    proceed(ws, &stack, state)
-}
-
-/// Regenerates snapshots in cargo/, with the build cache of the fork.
-fn regenerate_in_fork(ws: &Workspace) -> impl Fn(&[String]) -> Result<()> {
-    move |modules: &[String]| {
-        crate::harness::overwrite_snapshots(
-            &ws.fork_source(),
-            &ws.fork_target(),
-            &crate::process::cargo,
-            modules,
-        )
-    }
-}
-
 /// Puts the pristine `package` on top of the old pristine commit `base`.
 pub fn onto_new_upstream(stack: &Stack, base: Oid, package: &Downloaded) -> Result<Oid> {
     stack
@@ -209,137 +75,9 @@ pub fn onto_new_upstream(stack: &Stack, base: Oid, package: &Downloaded) -> Resu
     stack.commit_upstream(package, Some(base))
 }
 
-/// `cargo xtask rebase --continue`: the conflict is resolved in cargo/ (committed or not).
-pub fn resume(ws: &Workspace) -> Result<()> {
-    let stack = open(ws)?;
-    let mut state = State::load(&stack.repo)?.context(
-        "no rebase is in progress in cargo/ (start one with `cargo xtask rebase --to VERSION`)",
-    )?;
-    if let Some((commit, head_before)) = state.stopped_at.take() {
-        let conflicts = stack.conflicted_files()?;
-        if !conflicts.is_empty() {
-            bail!(
-                "cargo/ still has conflicts in {}: resolve them (remove the markers and \
-                 `git -C cargo add` the files), then run `cargo xtask rebase --continue` again",
-                conflicts.join(", ")
-            );
-        }
-        // The user may have committed the resolution; if not, commit the work tree as it is.
-        if stack.head()? == head_before {
-            stack.commit_work_tree_as(commit)?;
-        }
-        stack.repo.cleanup_state()?;
-    }
-    proceed(ws, &stack, state)
-}
-
-/// `cargo xtask rebase --abort`: cargo/ goes back to the series on the pinned version.
-pub fn abort(ws: &Workspace) -> Result<()> {
-    let stack = open(ws)?;
-    let state = State::load(&stack.repo)?.context("no rebase is in progress in cargo/")?;
-    stack.repo.cleanup_state()?;
-    stack.repo.reset(
-        &stack.repo.find_object(state.original_head, None)?,
-        ResetType::Hard,
-        None,
-    )?;
-    State::clear(&stack.repo)?;
-    step(
-        "Aborted",
-        "cargo/ is back to the series on the pinned upstream",
-    );
-    Ok(())
-}
-
-fn open(ws: &Workspace) -> Result<Stack> {
-    Stack::open(&ws.fork_source())?.context("there is no cargo/: run `cargo xtask sync` first")
-}
-
-/// Picks the remaining patches; stops at a conflict, or finishes: pin, refresh.
-fn proceed(ws: &Workspace, stack: &Stack, mut state: State) -> Result<()> {
-    match replay(stack, &mut state.remaining, &regenerate_in_fork(ws))? {
-        Replay::Conflict { subject, files } => {
-            let picked = state.remaining.remove(0);
-            // `replay` left HEAD where it was before the conflicting pick.
-            state.stopped_at = Some((picked, stack.head()?));
-            state.save(&stack.repo)?;
-            bail!(
-                "patch `{subject}` conflicts with {} {} in: {}\n\
-                 cargo/ holds the new upstream, the patches before it, and this one with \
-                 conflict markers.\n\
-                 Resolve the conflicts in cargo/ (`git -C cargo diff` shows them), then \
-                 `git -C cargo add` the files (or commit them with the patch's message), and \
-                 run `cargo xtask rebase --continue`.\n\
-                 `cargo xtask rebase --abort` puts cargo/ back as it was.",
-                Pin::load(ws)?.krate,
-                state.version,
-                files.join(", ")
-            );
-        }
-        Replay::Stranded { subject, files } => {
-            let picked = state.remaining.remove(0);
-            state.stopped_at = Some((picked, stack.head()?));
-            state.save(&stack.repo)?;
-            let moves: Vec<String> = files
-                .iter()
-                .map(|f| {
-                    let name = f.file.file_name().unwrap_or_default();
-                    match &f.moved_to {
-                        Some(to) => format!(
-                            "  git -C cargo mv {} {}",
-                            f.file.display(),
-                            to.join(name).display()
-                        ),
-                        None => format!(
-                            "  git -C cargo mv {} <where that code went>",
-                            f.file.display()
-                        ),
-                    }
-                })
-                .collect();
-            bail!(
-                "patch `{subject}` adds files in folders that {} {} no longer has: {}\n\
-                 They are in cargo/ at their old paths, where no module refers to them.\n\
-                 Move them, then fix their `use` paths:\n{}\n\
-                 and run `cargo xtask rebase --continue` (the patch is committed with the \
-                 work tree as it is). `cargo xtask rebase --abort` puts cargo/ back as it was.",
-                Pin::load(ws)?.krate,
-                state.version,
-                files
-                    .iter()
-                    .map(Stranded::describe)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                moves.join("\n")
-            );
-        }
-        Replay::Done { dropped } => {
-            for subject in dropped {
-                step(
-                    "Dropped",
-                    format!("`{subject}`: upstream {} has it", state.version),
-                );
-            }
-        }
-    }
-    State::clear(&stack.repo)?;
-    let mut pin = Pin::load(ws)?;
-    let old = pin.version.to_string();
-    pin.version = state.version.parse()?;
-    pin.sha256 = state.sha256.clone();
-    pin.save(ws)?;
-    step(
-        "Pinned",
-        format!(
-            "{} {} (sha256 {}) in upstream.toml, was {old}",
-            pin.krate, pin.version, pin.sha256
-        ),
-    );
-    stack::refresh(ws)
-}
-
-/// Rewrites snapshot files of Cargo's testsuite in the source tree being rebased: runs the
-/// named testsuite modules with `SNAPSHOTS=overwrite`.
+/// Writes snapshot files of Cargo's testsuite again from the patched Cargo in the source tree
+/// being rebased, given their paths in it (`tests/testsuite/cargo_build/help/stdout.term.svg`).
+/// Running the testsuite is the checks' business: the caller passes it in.
 pub type Regenerate<'a> = &'a dyn Fn(&[String]) -> Result<()>;
 
 /// Cherry-picks `remaining` (oldest first) onto HEAD, removing each picked commit from it.
@@ -379,12 +117,11 @@ pub fn replay(stack: &Stack, remaining: &mut Vec<Oid>, regenerate: Regenerate) -
         let picked = stack.commit_work_tree_as(oid)?;
         repo.cleanup_state()?;
         if !snapshots.is_empty() {
-            let modules = crate::harness::modules_of(&snapshots);
             step(
                 "Regenerating",
-                format!("snapshots of {} for `{subject}`", modules.join(", ")),
+                format!("{} snapshot file(s) for `{subject}`", snapshots.len()),
             );
-            regenerate(&modules)
+            regenerate(&snapshots)
                 .with_context(|| format!("regenerating the snapshots of `{subject}`"))?;
             stack.amend_with_work_tree()?;
         }
@@ -406,7 +143,7 @@ fn is_generated_snapshot(path: &str) -> bool {
 impl Stack {
     /// Commits the index and work tree (tracked files) with the message and author of `commit`.
     /// Returns `None`, and commits nothing, when that changes nothing.
-    fn commit_work_tree_as(&self, commit: Oid) -> Result<Option<Oid>> {
+    pub(super) fn commit_work_tree_as(&self, commit: Oid) -> Result<Option<Oid>> {
         let repo = &self.repo;
         let original = repo.find_commit(commit)?;
         let mut index = repo.index()?;
@@ -417,7 +154,7 @@ impl Stack {
         if tree.id() == head.tree_id() {
             return Ok(None);
         }
-        let committer = stack::signature(repo)?;
+        let committer = signature(repo)?;
         let message = original
             .message()
             .context("a commit message that is not UTF-8")?;
@@ -528,7 +265,7 @@ impl Stack {
         Ok(stranded)
     }
 
-    fn conflicted_files(&self) -> Result<Vec<String>> {
+    pub(super) fn conflicted_files(&self) -> Result<Vec<String>> {
         let index = self.repo.index()?;
         if !index.has_conflicts() {
             return Ok(Vec::new());
@@ -551,7 +288,7 @@ impl Stack {
 /// the pinned upstream (as `sync` makes it), then moved onto `package`.
 pub fn replay_on_scratch(
     pin_package: &Downloaded,
-    series: &[crate::patch_file::Patch],
+    series: &[Patch],
     package: &Downloaded,
     dir: &Path,
     regenerate: Regenerate,
@@ -575,26 +312,7 @@ pub fn replay_on_scratch(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn state_round_trips() {
-        let dir = std::env::temp_dir().join(format!("xtask-rebase-state-{}", std::process::id()));
-        let repo = Repository::init(&dir).unwrap();
-        let a = Oid::from_str("1111111111111111111111111111111111111111").unwrap();
-        let b = Oid::from_str("2222222222222222222222222222222222222222").unwrap();
-        let state = State {
-            version: "0.97.2".into(),
-            sha256: "ab".into(),
-            original_head: a,
-            stopped_at: Some((b, a)),
-            remaining: vec![b, a],
-        };
-        state.save(&repo).unwrap();
-        assert_eq!(State::load(&repo).unwrap(), Some(state));
-        State::clear(&repo).unwrap();
-        assert_eq!(State::load(&repo).unwrap(), None);
-        fs::remove_dir_all(dir).unwrap();
-    }
+    use git2::Repository;
 
     /// Commits `files` (path, contents; `None` deletes) on top of `parent`, or as a root.
     fn commit(repo: &Repository, parent: Option<Oid>, files: &[(&str, Option<&str>)]) -> Oid {

@@ -7,8 +7,9 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::process::{cargo, run, step};
-use crate::workspace::Workspace;
+use support::process::{run, step};
+use support::tools;
+use support::workspace::Workspace;
 
 /// The wild release measured (crates.io `wild-linker`; it builds on Rust 1.94 and later).
 pub const WILD_VERSION: &str = "0.10.0";
@@ -24,7 +25,7 @@ pub struct Linker {
 pub fn available(ws: &Workspace) -> (Vec<Linker>, Vec<String>) {
     let mut found = Vec::new();
     let mut missing = Vec::new();
-    match find("mold", ws) {
+    match tools::find(ws, "mold") {
         // GCC 12.1 and later know `-fuse-ld=mold`; it comes after rustc's own `-fuse-ld=lld`.
         Some(_) => found.push(Linker {
             name: "mold",
@@ -32,7 +33,7 @@ pub fn available(ws: &Workspace) -> (Vec<Linker>, Vec<String>) {
         }),
         None => missing.push("mold: not installed (Debian's `mold` package)".to_string()),
     }
-    match find("wild", ws).map(|wild| wild_as_ld(ws, &wild)) {
+    match tools::find(ws, "wild").map(|wild| wild_as_ld(ws, &wild)) {
         // GCC has no `-fuse-ld=wild`: it takes the `ld` of the folder given with `-B`, once
         // rustc stops selecting its own rust-lld.
         Some(Ok(dir)) => found.push(Linker {
@@ -53,24 +54,10 @@ pub fn available(ws: &Workspace) -> (Vec<Linker>, Vec<String>) {
 /// `cargo xtask linkers`: installs wild from crates.io into `target/tools/`, and mold with
 /// apt-get when it is missing and this runs as root (otherwise says how).
 pub fn install(ws: &Workspace) -> Result<()> {
-    if find("wild", ws).is_none() {
-        step(
-            "Installing",
-            format!("wild-linker {WILD_VERSION} from crates.io"),
-        );
-        run(cargo()
-            .args([
-                "install",
-                "--locked",
-                "wild-linker",
-                "--version",
-                WILD_VERSION,
-            ])
-            .arg("--root")
-            .arg(tools(ws)))
-        .context("installing wild failed")?;
+    if tools::find(ws, "wild").is_none() {
+        tools::install(ws, "wild-linker", WILD_VERSION, &[])?;
     }
-    if find("mold", ws).is_none() {
+    if tools::find(ws, "mold").is_none() {
         let root = Command::new("id")
             .arg("-u")
             .output()
@@ -96,23 +83,9 @@ pub fn install(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
-/// Where xtask installs tools: `target/tools/` (binaries in `bin/`).
-fn tools(ws: &Workspace) -> PathBuf {
-    ws.target().join("tools")
-}
-
-/// `program` on PATH, else in `target/tools/bin/`.
-fn find(program: &str, ws: &Workspace) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([tools(ws).join("bin")])
-        .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file())
-}
-
 /// A folder whose `ld` is wild, for GCC's `-B`.
 fn wild_as_ld(ws: &Workspace, wild: &Path) -> Result<PathBuf> {
-    let dir = tools(ws).join("ld-wild");
+    let dir = ws.tools().join("ld-wild");
     std::fs::create_dir_all(&dir)?;
     let ld = dir.join("ld");
     if std::fs::read_link(&ld).ok().as_deref() != Some(wild) {

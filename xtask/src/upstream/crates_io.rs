@@ -5,10 +5,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use flate2::read::GzDecoder;
 use sha2::{Digest, Sha256};
 
-use crate::process::{cargo, run_captured};
-use crate::workspace::Workspace;
+use support::process::{cargo, run_captured};
+use support::workspace::Workspace;
 
 /// A `.crate` archive as crates.io serves it.
 pub struct Downloaded {
@@ -25,11 +26,14 @@ impl Downloaded {
         format!("{}-{}", self.name, self.version)
     }
 
-    /// Unpacks the archive (a gzip'ed tar with one top folder) into `dest`, without that top
-    /// folder.
-    pub fn unpack(&self, dest: &Path) -> Result<()> {
+    /// Walks the archive (a gzip'ed tar with one top folder), handing each entry to `visit`
+    /// with its path inside that top folder, until `visit` returns `false`.
+    fn walk(
+        &self,
+        mut visit: impl FnMut(&Path, &mut tar::Entry<'_, GzDecoder<&[u8]>>) -> Result<bool>,
+    ) -> Result<()> {
         let top = self.package_dir();
-        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&self.bytes[..]));
+        let mut archive = tar::Archive::new(GzDecoder::new(&self.bytes[..]));
         for entry in archive.entries()? {
             let mut entry = entry?;
             let path = entry.path()?.into_owned();
@@ -39,6 +43,16 @@ impl Downloaded {
             if relative.as_os_str().is_empty() {
                 continue;
             }
+            if !visit(relative, &mut entry)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Unpacks the archive into `dest`, without its top folder.
+    pub fn unpack(&self, dest: &Path) -> Result<()> {
+        self.walk(|relative, entry| {
             let out = dest.join(relative);
             if let Some(parent) = out.parent() {
                 fs::create_dir_all(parent)?;
@@ -46,8 +60,23 @@ impl Downloaded {
             entry
                 .unpack(&out)
                 .with_context(|| format!("unpacking {}", relative.display()))?;
-        }
-        Ok(())
+            Ok(true)
+        })
+    }
+
+    /// The text of one file of the package (`Cargo.toml`), without unpacking the rest.
+    pub fn read_file(&self, file: &str) -> Result<String> {
+        let mut text = None;
+        self.walk(|relative, entry| {
+            if relative != Path::new(file) {
+                return Ok(true);
+            }
+            let mut contents = String::new();
+            std::io::Read::read_to_string(entry, &mut contents)?;
+            text = Some(contents);
+            Ok(false)
+        })?;
+        text.with_context(|| format!("{} has no {file}", self.package_dir()))
     }
 }
 
