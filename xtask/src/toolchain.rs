@@ -136,3 +136,19 @@ pub fn install(ws: &Workspace) -> Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README tells a newcomer what the first build costs with the words the build prints.
+    #[test]
+    fn the_readme_quotes_the_first_build_time() {
+        let ws = Workspace::locate();
+        let readme = fs::read_to_string(ws.root().join("README.md")).unwrap();
+        assert!(
+            readme.contains(&format!("({FIRST_BUILD})")),
+            "README.md's `cargo xtask try` line should say ({FIRST_BUILD})"
+        );
+    }
+}

@@ -294,3 +294,54 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod readme {
+    use super::*;
+
+    /// `1720` as the README writes it: `1,720`.
+    fn with_thousands(n: usize) -> String {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(digit);
+        }
+        out
+    }
+
+    /// The README's "Size of the series" is what `refresh` counts, not a number kept by hand.
+    #[test]
+    fn the_readme_states_the_size_of_the_series() {
+        let ws = Workspace::locate();
+        let series = patch_file::read_series(&ws.patches()).unwrap();
+        let size = SeriesSize::of(&series).unwrap();
+        let readme = fs::read_to_string(ws.root().join("README.md")).unwrap();
+        let (added, removed) = size.source;
+        let source = format!(
+            "change {} lines of Cargo's source ({} added, {} removed;",
+            with_thousands(added + removed),
+            with_thousands(added),
+            with_thousands(removed)
+        );
+        let tests = format!(
+            "{} lines of its testsuite",
+            with_thousands(size.tests.0 + size.tests.1)
+        );
+        for quoted in [source, tests] {
+            assert!(
+                readme.replace('\n', " ").contains(&quoted),
+                "README.md's \"Size of the series\" should say `{quoted}` (from `cargo xtask refresh`)"
+            );
+        }
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(with_thousands(7), "7");
+        assert_eq!(with_thousands(1720), "1,720");
+        assert_eq!(with_thousands(123456), "123,456");
+    }
+}

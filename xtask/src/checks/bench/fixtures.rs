@@ -5,6 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Result, bail};
+use support::mode::Mode;
 use support::process::step;
 use support::workspace::Workspace;
 
@@ -12,6 +13,14 @@ use super::linkers;
 
 /// How many times each variant's binary is started in a start-up scenario.
 pub const STARTUP_RUNS: usize = 50;
+
+/// What one measurement builds or runs: the fork under one of its profiles, or the fixture's
+/// reference (the framework's own dylib mode, under `dev`).
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Variant {
+    Profile(Mode),
+    Reference,
+}
 
 /// A source edit: a real change of code, different in every round.
 pub struct Edit {

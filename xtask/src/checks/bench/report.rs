@@ -6,11 +6,11 @@ use std::fs;
 
 use anyhow::{Result, bail};
 use serde_json::json;
+use support::mode::Mode;
 use support::process::step;
 use support::workspace::Workspace;
 
-use super::fixtures::STARTUP_RUNS;
-use super::run::Variant;
+use super::fixtures::{STARTUP_RUNS, Variant};
 
 /// The samples of one scenario, per variant (`reference` stays empty for a fixture without
 /// one).
@@ -24,8 +24,8 @@ pub struct Samples {
 impl Samples {
     pub fn of(&mut self, variant: Variant) -> &mut Vec<f64> {
         match variant {
-            Variant::Profile(support::mode::Mode::Dev) => &mut self.dev,
-            Variant::Profile(support::mode::Mode::Dynamic) => &mut self.dynamic,
+            Variant::Profile(Mode::Dev) => &mut self.dev,
+            Variant::Profile(Mode::Dynamic) => &mut self.dynamic,
             Variant::Reference => &mut self.reference,
         }
     }

@@ -14,18 +14,10 @@ use support::workspace::{
     Workspace, clear_except_build_folders, copy_without_target, remove_dir_if_exists,
 };
 
-use super::fixtures::{Edit, Fixture, Scenario, Source};
+use super::fixtures::{Edit, Fixture, Scenario, Source, Variant};
 use super::measure::{dir_size, link_share, quiet, timed};
 use super::report::{Measured, Samples};
 use crate::upstream::published::unpack_as_workspace;
-
-/// What one measurement builds or runs: the fork under one of its profiles, or the fixture's
-/// reference (the framework's own dylib mode, under `dev`).
-#[derive(Clone, Copy, PartialEq, Debug)]
-pub enum Variant {
-    Profile(Mode),
-    Reference,
-}
 
 /// A fixture ready to be measured: its sources in place and every variant built.
 struct Bench<'a> {
