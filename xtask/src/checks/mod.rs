@@ -7,13 +7,15 @@
 //! - [`compat`]: published crates' own test suites, under `dev` and `--dynamic`;
 //! - [`bench`]: `--dynamic` against `dev`, measured side by side;
 //! - [`releases`]: `check-upstream`, the series replayed onto later Cargo releases;
-//! - [`prefixes`]: `check-series`, every prefix of the series built and tested on its own.
+//! - [`prefixes`]: `check-series`, every prefix of the series built and tested on its own;
+//! - [`whole_testsuite`]: `test --upstream-all`, all of Cargo's testsuite, fork against pristine.
 
 pub mod bench;
 pub mod compat;
 pub mod prefixes;
 pub mod releases;
 pub mod testsuite;
+pub mod whole_testsuite;
 
 use anyhow::{Context, Result};
 use support::fork::TOOLCHAIN_VAR;

@@ -149,7 +149,7 @@ pub fn build_cargo(source: &Path, target_dir: &Path, cargo: &dyn Fn() -> Command
 pub const TESTSUITE_DEBUGINFO: [&str; 2] = ["--config", "profile.dev.debug=\"line-tables-only\""];
 
 /// `cargo test --test testsuite` of the Cargo source in `source`, compiled into `target_dir`.
-fn testsuite_command(source: &Path, target_dir: &Path, cargo: &dyn Fn() -> Command) -> Command {
+pub fn testsuite_command(source: &Path, target_dir: &Path, cargo: &dyn Fn() -> Command) -> Command {
     let mut cmd = cargo();
     // From inside the source, so that its `.cargo/config.toml` applies: the snapshot tests
     // find their files through the `CARGO_RUSTC_CURRENT_DIR` it sets.

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use support::process::{run, step};
+use support::process::{run, run_captured, step};
 use support::tools;
 use support::workspace::Workspace;
 
@@ -58,10 +58,7 @@ pub fn install(ws: &Workspace) -> Result<()> {
         tools::install(ws, "wild-linker", WILD_VERSION, &[])?;
     }
     if tools::find(ws, "mold").is_none() {
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|out| out.stdout.trim_ascii() == b"0");
+        let root = run_captured(Command::new("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0");
         if root {
             step("Installing", "mold (Debian's package)");
             run(Command::new("apt-get").args(["install", "-y", "mold"]))

@@ -3,9 +3,10 @@
 //!
 //! The crates and why each is there are in `compat/crates.toml`. Each is fetched from crates.io
 //! through Cargo, unpacked into `target/compat/`, built `--locked` with our lock file for it
-//! (`compat/locks/`, made from the package's own `Cargo.lock`), and tested twice with the
-//! fork. Any test whose result differs between the two modes is a difference, printed with
-//! its output; the command then fails.
+//! (`compat/locks/`, made from the package's own `Cargo.lock`), and tested with the fork,
+//! three times under each profile. Any test whose results differ between the two modes, even
+//! one time in three, is a difference, printed with its output; the command then fails. A
+//! test as flaky under `dev` as under `--dynamic` is listed apart.
 
 pub mod list;
 pub mod results;
@@ -24,7 +25,7 @@ use support::workspace::{Workspace, remove_dir_if_exists};
 use crate::toolchain;
 use crate::upstream::published::unpack_as_workspace;
 use list::Entry;
-use results::{ModeRun, TestResults, compare};
+use results::{Comparison, ModeRun, RUNS_PER_MODE, TestResults, compare};
 
 /// `cargo xtask compat`.
 pub fn compat(ws: &Workspace, specs: &[String], quick: bool) -> Result<()> {
@@ -56,15 +57,14 @@ pub fn run_entries(ws: &Workspace, fork: &Fork, entries: &[Entry]) -> Result<()>
         step(
             "Compared",
             format!(
-                "{}: {} tests under `dev`, {} difference(s)",
+                "{}: {} tests under `dev`, {} difference(s), {} flaky in both",
                 row.label,
-                row.dev
-                    .results
-                    .binaries
-                    .values()
-                    .map(|b| b.outcomes.len())
+                [Outcome::Passed, Outcome::Failed, Outcome::Ignored]
+                    .map(|o| row.dev.count(o))
+                    .iter()
                     .sum::<usize>(),
-                row.differences.len()
+                row.found.differences.len(),
+                row.found.flaky_in_both.len()
             ),
         );
         rows.push(row);
@@ -72,7 +72,7 @@ pub fn run_entries(ws: &Workspace, fork: &Fork, entries: &[Entry]) -> Result<()>
     print!("{}", table(&rows));
     let differing: Vec<_> = rows
         .iter()
-        .filter(|row| !row.differences.is_empty())
+        .filter(|row| !row.found.differences.is_empty())
         .map(|row| row.label.as_str())
         .collect();
     let broken: Vec<_> = rows
@@ -109,13 +109,13 @@ struct Row {
     label: String,
     dev: ModeRun,
     dynamic: ModeRun,
-    differences: Vec<String>,
+    found: Comparison,
 }
 
 fn check(ws: &Workspace, fork: &Fork, entry: &Entry) -> Result<Row> {
     let dir = prepare(ws, entry)?;
     let target_dir = dir.join("target");
-    let mut runs = Vec::new();
+    let mut modes = Vec::new();
     for mode in Mode::BOTH {
         // A clean build each time, so that build times compare; the downloaded sources stay in
         // Cargo's cache. Only one mode's build is on disk at a time (tokio's is 1 GB).
@@ -133,30 +133,41 @@ fn check(ws: &Workspace, fork: &Fork, entry: &Entry) -> Result<Row> {
         let build = run_merged(cargo_test(&["--no-run"]))?;
         let build_time = start.elapsed();
         if !build.success {
-            runs.push(ModeRun {
+            modes.push(ModeRun {
                 build_time,
                 build_error: Some(tail(&build.text, 30)),
-                results: TestResults::default(),
+                runs: Vec::new(),
             });
             continue;
         }
-        step("Testing", format!("{} (`{}`)", entry.label(), mode.name()));
-        let test = run_merged(cargo_test(&["--no-fail-fast"]))?;
-        runs.push(ModeRun {
+        let mut runs = Vec::new();
+        for run in 1..=RUNS_PER_MODE {
+            step(
+                "Testing",
+                format!(
+                    "{} (`{}`, run {run} of {RUNS_PER_MODE})",
+                    entry.label(),
+                    mode.name()
+                ),
+            );
+            let test = run_merged(cargo_test(&["--no-fail-fast"]))?;
+            runs.push(TestResults::parse(&test.text));
+        }
+        modes.push(ModeRun {
             build_time,
             build_error: None,
-            results: TestResults::parse(&test.text),
+            runs,
         });
     }
     remove_dir_if_exists(&target_dir)?;
-    let dynamic = runs.pop().unwrap();
-    let dev = runs.pop().unwrap();
-    let differences = compare(&dev, &dynamic);
+    let dynamic = modes.pop().unwrap();
+    let dev = modes.pop().unwrap();
+    let found = compare(&dev, &dynamic);
     Ok(Row {
         label: entry.label(),
         dev,
         dynamic,
-        differences,
+        found,
     })
 }
 
@@ -181,28 +192,29 @@ fn prepare(ws: &Workspace, entry: &Entry) -> Result<PathBuf> {
 /// The table of every crate, then every difference in full.
 fn table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "\n| crate | dev: passed / failed / ignored | dev build | dynamic: passed / failed / ignored | dynamic build | differences |\n\
-         | --- | --- | --- | --- | --- | --- |\n",
+        "\n| crate | dev: passed / failed / ignored | dev build | dynamic: passed / failed / ignored | dynamic build | differences | flaky in both |\n\
+         | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     let counts = |run: &ModeRun| match &run.build_error {
         Some(_) => "build failed".to_owned(),
         None => format!(
             "{} / {} / {}",
-            run.results.count(Outcome::Passed),
-            run.results.count(Outcome::Failed),
-            run.results.count(Outcome::Ignored)
+            run.count(Outcome::Passed),
+            run.count(Outcome::Failed),
+            run.count(Outcome::Ignored)
         ),
     };
     for row in rows {
         writeln!(
             out,
-            "| {} | {} | {:.1} s | {} | {:.1} s | {} |",
+            "| {} | {} | {:.1} s | {} | {:.1} s | {} | {} |",
             row.label,
             counts(&row.dev),
             row.dev.build_time.as_secs_f64(),
             counts(&row.dynamic),
             row.dynamic.build_time.as_secs_f64(),
-            row.differences.len()
+            row.found.differences.len(),
+            row.found.flaky_in_both.len()
         )
         .unwrap();
     }
@@ -215,15 +227,7 @@ fn table(rows: &[Row]) -> String {
             )
             .unwrap();
         }
-        let failing_in_dev: Vec<&String> = row
-            .dev
-            .results
-            .binaries
-            .values()
-            .flat_map(|b| b.outcomes.iter())
-            .filter(|(_, o)| **o == Outcome::Failed)
-            .map(|(name, _)| name)
-            .collect();
+        let failing_in_dev = row.dev.always_failing();
         if !failing_in_dev.is_empty() {
             write!(
                 out,
@@ -237,7 +241,15 @@ fn table(rows: &[Row]) -> String {
             )
             .unwrap();
         }
-        for difference in &row.differences {
+        for flaky in &row.found.flaky_in_both {
+            write!(
+                out,
+                "\n{}: flaky in both (not a difference): {flaky}\n",
+                row.label
+            )
+            .unwrap();
+        }
+        for difference in &row.found.differences {
             write!(out, "\n{}: {difference}\n", row.label).unwrap();
         }
     }

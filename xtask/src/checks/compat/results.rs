@@ -1,20 +1,67 @@
 //! What one `cargo test` run printed, read per test binary and per test, and the
-//! differences between two runs (`dev` and `--dynamic`) of the same suite.
+//! differences between the runs of the same suite under `dev` and under `--dynamic`.
+//!
+//! Each mode runs the suite several times ([`RUNS_PER_MODE`]): a test that fails one time in
+//! three (seen on a suite that counts allocations) must not pass for equal. A test is a
+//! difference when `--dynamic` shows an outcome `dev` never showed, or when `dev` is steady and
+//! `--dynamic` is not; a test that varies under `dev` and shows nothing new under `--dynamic`
+//! is flaky in both, reported apart.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use support::libtest::{Outcome, test_line};
+use support::libtest::{Counts, Outcome, test_line};
 use support::process::tail;
 
-/// One mode's build and test run of a crate.
+/// How many times each mode runs a suite.
+pub const RUNS_PER_MODE: usize = 3;
+
+/// One mode's build and test runs of a crate.
 pub struct ModeRun {
     pub build_time: Duration,
     /// The tail of the build's output, when `cargo test --no-run` failed.
     pub build_error: Option<String>,
-    pub results: TestResults,
+    /// One per run of the suite; none when the build failed.
+    pub runs: Vec<TestResults>,
+}
+
+impl ModeRun {
+    /// How many tests ended with `outcome`, in the first run.
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.runs.first().map_or(0, |run| run.count(outcome))
+    }
+
+    /// The tests that failed in every run.
+    pub fn always_failing(&self) -> Vec<String> {
+        let Some(first) = self.runs.first() else {
+            return Vec::new();
+        };
+        first
+            .binaries
+            .values()
+            .flat_map(|b| b.outcomes.iter())
+            .filter(|(_, o)| **o == Outcome::Failed)
+            .map(|(name, _)| name.clone())
+            .filter(|name| {
+                self.runs.iter().all(|run| {
+                    run.binaries
+                        .values()
+                        .any(|b| b.outcomes.get(name) == Some(&Outcome::Failed))
+                })
+            })
+            .collect()
+    }
+}
+
+/// What comparing the two modes found.
+#[derive(Debug, Default)]
+pub struct Comparison {
+    /// Each with the output that explains it: these fail the check.
+    pub differences: Vec<String>,
+    /// Tests whose outcome varies from run to run under `dev` as much as under `--dynamic`.
+    pub flaky_in_both: Vec<String>,
 }
 
 /// What one `cargo test` run reported: per test binary (its source, e.g. `itoa: tests/test.rs`,
@@ -64,7 +111,8 @@ impl TestResults {
                 failure = Some((name.to_owned(), String::new()));
                 continue;
             }
-            if line == "failures:" || line.starts_with("test result: ") {
+            let result_line = Counts::of_result_line(line).is_some();
+            if line == "failures:" || result_line {
                 if let Some((name, output)) = failure.take() {
                     binary.failure_output.insert(name, output);
                 }
@@ -74,7 +122,7 @@ impl TestResults {
                 output.push('\n');
                 continue;
             }
-            if line.starts_with("test result: ") {
+            if result_line {
                 binary.finished = true;
             } else if let Some((name, outcome)) = test_line(line) {
                 binary.outcomes.insert(name.to_owned(), outcome);
@@ -105,68 +153,108 @@ fn binary_key(line: &str) -> Option<String> {
     Some(format!("{stem}: {source}"))
 }
 
-/// Every difference between the two modes, with the output that explains it.
-pub fn compare(dev: &ModeRun, dynamic: &ModeRun) -> Vec<String> {
-    let mut differences = Vec::new();
+/// The outcome of `test` in each run (`None` where it did not run).
+fn outcomes_of(runs: &[TestResults], binary: &str, test: &str) -> Vec<Option<Outcome>> {
+    runs.iter()
+        .map(|run| run.binaries.get(binary)?.outcomes.get(test).copied())
+        .collect()
+}
+
+/// "passed", or "passed 2, failed 1 of 3 runs" when the runs disagree.
+fn show(outcomes: &[Option<Outcome>]) -> String {
+    let name =
+        |o: &Option<Outcome>| o.map_or("missing".to_owned(), |o| format!("{o:?}").to_lowercase());
+    let distinct: BTreeSet<&Option<Outcome>> = outcomes.iter().collect();
+    if distinct.len() == 1 {
+        return name(&outcomes[0]);
+    }
+    let parts: Vec<String> = distinct
+        .iter()
+        .map(|o| {
+            let n = outcomes.iter().filter(|x| x == o).count();
+            format!("{} {n}", name(o))
+        })
+        .collect();
+    format!("{} of {} runs", parts.join(", "), outcomes.len())
+}
+
+/// Every difference between the two modes, with the output that explains it, and the tests
+/// flaky in both.
+pub fn compare(dev: &ModeRun, dynamic: &ModeRun) -> Comparison {
+    let mut found = Comparison::default();
     match (&dev.build_error, &dynamic.build_error) {
         (None, Some(error)) => {
-            differences.push(format!(
+            found.differences.push(format!(
                 "builds under `dev` but not under `dynamic`:\n{error}"
             ));
-            return differences;
+            return found;
         }
         (Some(_), None) => {
-            differences.push("builds under `dynamic` but not under `dev`".to_owned());
-            return differences;
+            found
+                .differences
+                .push("builds under `dynamic` but not under `dev`".to_owned());
+            return found;
         }
-        (Some(_), Some(_)) => return differences,
+        (Some(_), Some(_)) => return found,
         (None, None) => {}
     }
-    let binaries: BTreeSet<&String> = dev
-        .results
-        .binaries
-        .keys()
-        .chain(dynamic.results.binaries.keys())
-        .collect();
+    let all_runs = || dev.runs.iter().chain(&dynamic.runs);
+    let binaries: BTreeSet<&String> = all_runs().flat_map(|run| run.binaries.keys()).collect();
     for key in binaries {
-        let (a, b) = (
-            dev.results.binaries.get(key),
-            dynamic.results.binaries.get(key),
-        );
-        let (Some(a), Some(b)) = (a, b) else {
-            let missing_in = if a.is_none() { "dev" } else { "dynamic" };
-            differences.push(format!(
-                "test binary `{key}` did not run under `{missing_in}`"
-            ));
-            continue;
-        };
-        if a.finished != b.finished {
-            let (mode, unfinished) = if a.finished {
-                ("dynamic", b)
-            } else {
-                ("dev", a)
-            };
-            differences.push(format!(
-                "`{key}` did not finish under `{mode}`:\n{}",
-                tail(&unfinished.output, 20)
-            ));
+        for (mode, runs) in [("dev", &dev.runs), ("dynamic", &dynamic.runs)] {
+            let missing = runs
+                .iter()
+                .filter(|r| !r.binaries.contains_key(key))
+                .count();
+            if missing > 0 {
+                found.differences.push(format!(
+                    "test binary `{key}` did not run under `{mode}` ({missing} of {} runs)",
+                    runs.len()
+                ));
+            }
+            let unfinished = runs
+                .iter()
+                .filter_map(|r| r.binaries.get(key))
+                .find(|b| !b.finished);
+            if let Some(unfinished) = unfinished {
+                found.differences.push(format!(
+                    "`{key}` did not finish under `{mode}`:\n{}",
+                    tail(&unfinished.output, 20)
+                ));
+            }
         }
-        let tests: BTreeSet<&String> = a.outcomes.keys().chain(b.outcomes.keys()).collect();
+        let tests: BTreeSet<&String> = all_runs()
+            .filter_map(|run| run.binaries.get(key))
+            .flat_map(|b| b.outcomes.keys())
+            .collect();
         for test in tests {
-            let (x, y) = (a.outcomes.get(test), b.outcomes.get(test));
-            if x == y {
+            let (x, y) = (
+                outcomes_of(&dev.runs, key, test),
+                outcomes_of(&dynamic.runs, key, test),
+            );
+            let (seen_dev, seen_dynamic): (BTreeSet<_>, BTreeSet<_>) =
+                (x.iter().collect(), y.iter().collect());
+            let steady_and_equal = seen_dev.len() == 1 && seen_dev == seen_dynamic;
+            if steady_and_equal {
                 continue;
             }
-            let show = |o: Option<&Outcome>| {
-                o.map_or("missing".to_owned(), |o| format!("{o:?}").to_lowercase())
-            };
-            let mut text = format!(
+            let description = format!(
                 "`{key}` `{test}`: {} under `dev`, {} under `dynamic`",
-                show(x),
-                show(y)
+                show(&x),
+                show(&y)
             );
-            for (mode, binary) in [("dev", a), ("dynamic", b)] {
-                if let Some(output) = binary.failure_output.get(test.as_str()) {
+            let flaky_in_dev = seen_dev.len() > 1;
+            if flaky_in_dev && seen_dynamic.is_subset(&seen_dev) {
+                found.flaky_in_both.push(description);
+                continue;
+            }
+            let mut text = description;
+            for (mode, runs) in [("dev", &dev.runs), ("dynamic", &dynamic.runs)] {
+                let output = runs
+                    .iter()
+                    .filter_map(|r| r.binaries.get(key)?.failure_output.get(test.as_str()))
+                    .next();
+                if let Some(output) = output {
                     write!(
                         text,
                         "\n  output under `{mode}`:\n    {}",
@@ -175,10 +263,10 @@ pub fn compare(dev: &ModeRun, dynamic: &ModeRun) -> Vec<String> {
                     .unwrap();
                 }
             }
-            differences.push(text);
+            found.differences.push(text);
         }
     }
-    differences
+    found
 }
 
 #[cfg(test)]
@@ -227,12 +315,25 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         assert_eq!(results.count(Outcome::Ignored), 1);
     }
 
-    fn run(text: &str) -> ModeRun {
+    /// A mode's runs, one per text.
+    fn runs(texts: &[&str]) -> ModeRun {
         ModeRun {
             build_time: Duration::ZERO,
             build_error: None,
-            results: TestResults::parse(text),
+            runs: texts.iter().map(|text| TestResults::parse(text)).collect(),
         }
+    }
+
+    fn run(text: &str) -> ModeRun {
+        runs(&[text, text, text])
+    }
+
+    /// DEV with `test_u64` failing.
+    fn failing_u64() -> String {
+        DEV.replace("test test_u64 ... ok", "test test_u64 ... FAILED").replace(
+            "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\n   Doc",
+            "\nfailures:\n\n---- test_u64 stdout ----\nassertion failed: x == 1\n\nfailures:\n    test_u64\n\ntest result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\n   Doc",
+        )
     }
 
     #[test]
@@ -243,16 +344,14 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
                 "target/dynamic/deps/itoa-99",
             )
             .replace("in 0.10s", "in 0.30s");
-        assert!(compare(&run(DEV), &run(&dynamic)).is_empty());
+        let found = compare(&run(DEV), &run(&dynamic));
+        assert!(found.differences.is_empty(), "{found:#?}");
+        assert!(found.flaky_in_both.is_empty(), "{found:#?}");
     }
 
     #[test]
     fn a_test_failing_only_under_dynamic_is_shown_with_its_output() {
-        let dynamic = DEV.replace("test test_u64 ... ok", "test test_u64 ... FAILED").replace(
-            "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\n   Doc",
-            "\nfailures:\n\n---- test_u64 stdout ----\nassertion failed: x == 1\n\nfailures:\n    test_u64\n\ntest result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\n   Doc",
-        );
-        let differences = compare(&run(DEV), &run(&dynamic));
+        let differences = compare(&run(DEV), &run(&failing_u64())).differences;
         assert_eq!(differences.len(), 1, "{differences:#?}");
         assert!(differences[0].starts_with(
             "`test: tests/test.rs` `test_u64`: passed under `dev`, failed under `dynamic`"
@@ -271,7 +370,7 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
             "{}error: test failed, to rerun pass `--test test`\n\nCaused by:\n  process didn't exit successfully (signal: 11, SIGSEGV)\n",
             &DEV[..cut]
         );
-        let differences = compare(&run(DEV), &run(&dynamic));
+        let differences = compare(&run(DEV), &run(&dynamic)).differences;
         assert!(
             differences.iter().any(|d| d
                 .starts_with("`test: tests/test.rs` did not finish under `dynamic`")
@@ -283,5 +382,35 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
                 .iter()
                 .any(|d| d.contains("`test_u64`: passed under `dev`, missing under `dynamic`"))
         );
+    }
+
+    #[test]
+    fn a_test_failing_one_run_in_three_under_dynamic_only_is_a_difference() {
+        let failing = failing_u64();
+        let found = compare(&run(DEV), &runs(&[DEV, &failing, DEV]));
+        assert_eq!(found.differences.len(), 1, "{found:#?}");
+        assert!(
+            found.differences[0].starts_with(
+                "`test: tests/test.rs` `test_u64`: passed under `dev`, \
+                 passed 2, failed 1 of 3 runs under `dynamic`"
+            ),
+            "{}",
+            found.differences[0]
+        );
+        assert!(found.differences[0].contains("assertion failed: x == 1"));
+    }
+
+    #[test]
+    fn a_test_flaky_under_dev_too_is_reported_apart() {
+        let failing = failing_u64();
+        let found = compare(&runs(&[&failing, DEV, DEV]), &runs(&[DEV, DEV, &failing]));
+        assert!(found.differences.is_empty(), "{found:#?}");
+        assert_eq!(found.flaky_in_both.len(), 1, "{found:#?}");
+        // Steady under `dev`: a failure under `dynamic` is the difference, flaky or not.
+        let found = compare(
+            &runs(&[&failing, &failing, &failing]),
+            &runs(&[DEV, DEV, DEV]),
+        );
+        assert_eq!(found.differences.len(), 1, "{found:#?}");
     }
 }
