@@ -5,7 +5,8 @@
 //! The published package lacks some fixture folders its tests read, so a few hundred tests fail
 //! on pristine upstream too. Running both on the same machine with the same command makes
 //! those known, not guessed: what matters is every test that passes on pristine upstream and
-//! does not pass on the fork.
+//! does not pass on the fork. Both are built in the fork's target directory, as
+//! `check-series` builds its prefixes: the pristine copy's crates are other packages there.
 
 use std::collections::BTreeMap;
 

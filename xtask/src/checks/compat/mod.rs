@@ -25,7 +25,7 @@ use support::workspace::{Workspace, remove_dir_if_exists};
 use crate::toolchain;
 use crate::upstream::published::unpack_as_workspace;
 use list::Entry;
-use results::{Comparison, ModeRun, RUNS_PER_MODE, TestResults, compare};
+use results::{Comparison, ModeRun, RERUNS, RUNS_PER_MODE, TestResults, compare, target_args};
 
 /// `cargo xtask compat`.
 pub fn compat(ws: &Workspace, specs: &[String], quick: bool) -> Result<()> {
@@ -114,54 +114,86 @@ struct Row {
 
 fn check(ws: &Workspace, fork: &Fork, entry: &Entry) -> Result<Row> {
     let dir = prepare(ws, entry)?;
-    let target_dir = dir.join("target");
+    // A target directory per mode, each built clean, so that build times compare; both are
+    // kept until the tests that differed have been run again in both.
+    let target_dir = |mode: Mode| dir.join(format!("target-{}", mode.name()));
+    let cargo_test = |mode: Mode, extra: &[&str]| {
+        let mut cmd = fork.cargo(&dir, &["test", "--locked"]);
+        cmd.args(mode.flags())
+            .args(&entry.args)
+            .args(extra)
+            .env("CARGO_TARGET_DIR", target_dir(mode));
+        cmd
+    };
     let mut modes = Vec::new();
     for mode in Mode::BOTH {
-        // A clean build each time, so that build times compare; the downloaded sources stay in
-        // Cargo's cache. Only one mode's build is on disk at a time (tokio's is 1 GB).
-        remove_dir_if_exists(&target_dir)?;
-        let cargo_test = |extra: &[&str]| {
-            let mut cmd = fork.cargo(&dir, &["test", "--locked"]);
-            cmd.args(mode.flags())
-                .args(&entry.args)
-                .args(extra)
-                .env("CARGO_TARGET_DIR", &target_dir);
-            cmd
-        };
+        remove_dir_if_exists(&target_dir(mode))?;
         step("Building", format!("{} (`{}`)", entry.label(), mode.name()));
         let start = Instant::now();
-        let build = run_merged(cargo_test(&["--no-run"]))?;
+        let build = run_merged(cargo_test(mode, &["--no-run"]))?;
         let build_time = start.elapsed();
+        let mut run = ModeRun {
+            build_time,
+            build_error: None,
+            runs: Vec::new(),
+            reruns: Default::default(),
+        };
         if !build.success {
-            modes.push(ModeRun {
-                build_time,
-                build_error: Some(tail(&build.text, 30)),
-                runs: Vec::new(),
-            });
+            run.build_error = Some(tail(&build.text, 30));
+            modes.push(run);
             continue;
         }
-        let mut runs = Vec::new();
-        for run in 1..=RUNS_PER_MODE {
+        for n in 1..=RUNS_PER_MODE {
             step(
                 "Testing",
                 format!(
-                    "{} (`{}`, run {run} of {RUNS_PER_MODE})",
+                    "{} (`{}`, run {n} of {RUNS_PER_MODE})",
                     entry.label(),
                     mode.name()
                 ),
             );
-            let test = run_merged(cargo_test(&["--no-fail-fast"]))?;
-            runs.push(TestResults::parse(&test.text));
+            let test = run_merged(cargo_test(mode, &["--no-fail-fast"]))?;
+            run.runs.push(TestResults::parse(&test.text));
         }
-        modes.push(ModeRun {
-            build_time,
-            build_error: None,
-            runs,
-        });
+        modes.push(run);
     }
-    remove_dir_if_exists(&target_dir)?;
-    let dynamic = modes.pop().unwrap();
-    let dev = modes.pop().unwrap();
+    let mut dynamic = modes.pop().unwrap();
+    let mut dev = modes.pop().unwrap();
+
+    // A test that differed runs again alone, the modes taking turns, so that one failure in
+    // three tells a test that fails only under `--dynamic` from one that is flaky anyway.
+    let differing: Vec<_> = compare(&dev, &dynamic)
+        .differences
+        .into_iter()
+        .filter_map(|d| Some((target_args(&d.binary)?, d.binary, d.test?)))
+        .collect();
+    for (args, binary, test) in differing {
+        step(
+            "Rerunning",
+            format!(
+                "{} `{binary}` `{test}`, {RERUNS} times per mode",
+                entry.label()
+            ),
+        );
+        for _ in 0..RERUNS {
+            for (mode, run) in [(Mode::Dev, &mut dev), (Mode::Dynamic, &mut dynamic)] {
+                let mut extra: Vec<&str> = args.iter().map(String::as_str).collect();
+                extra.extend(["--", "--exact", &test]);
+                let output = run_merged(cargo_test(mode, &extra))?;
+                let outcome = TestResults::parse(&output.text)
+                    .binaries
+                    .get(&binary)
+                    .and_then(|b| b.outcomes.get(&test).copied());
+                run.reruns
+                    .entry((binary.clone(), test.clone()))
+                    .or_default()
+                    .push(outcome);
+            }
+        }
+    }
+    for mode in Mode::BOTH {
+        remove_dir_if_exists(&target_dir(mode))?;
+    }
     let found = compare(&dev, &dynamic);
     Ok(Row {
         label: entry.label(),
@@ -250,7 +282,7 @@ fn table(rows: &[Row]) -> String {
             .unwrap();
         }
         for difference in &row.found.differences {
-            write!(out, "\n{}: {difference}\n", row.label).unwrap();
+            write!(out, "\n{}: {}\n", row.label, difference.text).unwrap();
         }
     }
     out

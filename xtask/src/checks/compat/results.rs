@@ -18,6 +18,9 @@ use support::process::tail;
 /// How many times each mode runs a suite.
 pub const RUNS_PER_MODE: usize = 3;
 
+/// How many more times each mode runs a test that differed, alone.
+pub const RERUNS: usize = 10;
+
 /// One mode's build and test runs of a crate.
 pub struct ModeRun {
     pub build_time: Duration,
@@ -25,6 +28,8 @@ pub struct ModeRun {
     pub build_error: Option<String>,
     /// One per run of the suite; none when the build failed.
     pub runs: Vec<TestResults>,
+    /// More runs of single tests that differed: (binary, test) to their outcomes.
+    pub reruns: BTreeMap<(String, String), Vec<Option<Outcome>>>,
 }
 
 impl ModeRun {
@@ -55,11 +60,22 @@ impl ModeRun {
     }
 }
 
+/// One difference between the modes.
+#[derive(Debug)]
+pub struct Difference {
+    /// The test binary's key (empty for the crate as a whole).
+    pub binary: String,
+    /// The test, for a difference in one test.
+    pub test: Option<String>,
+    /// What differs, with the output that explains it.
+    pub text: String,
+}
+
 /// What comparing the two modes found.
 #[derive(Debug, Default)]
 pub struct Comparison {
-    /// Each with the output that explains it: these fail the check.
-    pub differences: Vec<String>,
+    /// These fail the check.
+    pub differences: Vec<Difference>,
     /// Tests whose outcome varies from run to run under `dev` as much as under `--dynamic`.
     pub flaky_in_both: Vec<String>,
 }
@@ -153,46 +169,111 @@ fn binary_key(line: &str) -> Option<String> {
     Some(format!("{stem}: {source}"))
 }
 
-/// The outcome of `test` in each run (`None` where it did not run).
-fn outcomes_of(runs: &[TestResults], binary: &str, test: &str) -> Vec<Option<Outcome>> {
-    runs.iter()
-        .map(|run| run.binaries.get(binary)?.outcomes.get(test).copied())
-        .collect()
+/// What a test binary did in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum BinaryRun {
+    Missing,
+    /// No `test result:` line: it died, or it is a `harness = false` test.
+    Unfinished,
+    Finished,
+}
+
+/// How the runs of one thing (a test, a test binary) compare between the modes.
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    /// The same in every run of both modes.
+    Same,
+    /// It varies under `dev`, and `--dynamic` shows nothing `dev` did not.
+    FlakyInBoth,
+    /// `--dynamic` shows something `dev` never did, or varies where `dev` is steady.
+    Differs,
+}
+
+fn classify<T: Ord>(dev: &[T], dynamic: &[T]) -> Verdict {
+    let (seen_dev, seen_dynamic): (BTreeSet<&T>, BTreeSet<&T>) =
+        (dev.iter().collect(), dynamic.iter().collect());
+    if seen_dev.len() == 1 && seen_dev == seen_dynamic {
+        Verdict::Same
+    } else if seen_dev.len() > 1 && seen_dynamic.is_subset(&seen_dev) {
+        Verdict::FlakyInBoth
+    } else {
+        Verdict::Differs
+    }
+}
+
+impl ModeRun {
+    /// The outcome of `test` in each run, reruns included (`None` where it did not run).
+    pub fn outcomes_of(&self, binary: &str, test: &str) -> Vec<Option<Outcome>> {
+        let mut outcomes: Vec<Option<Outcome>> = self
+            .runs
+            .iter()
+            .map(|run| run.binaries.get(binary)?.outcomes.get(test).copied())
+            .collect();
+        if let Some(reruns) = self.reruns.get(&(binary.to_owned(), test.to_owned())) {
+            outcomes.extend(reruns);
+        }
+        outcomes
+    }
+
+    fn binary_runs(&self, binary: &str) -> Vec<BinaryRun> {
+        self.runs
+            .iter()
+            .map(|run| match run.binaries.get(binary) {
+                None => BinaryRun::Missing,
+                Some(b) if b.finished => BinaryRun::Finished,
+                Some(_) => BinaryRun::Unfinished,
+            })
+            .collect()
+    }
+
+    fn failure_output(&self, binary: &str, test: &str) -> Option<&String> {
+        self.runs
+            .iter()
+            .find_map(|r| r.binaries.get(binary)?.failure_output.get(test))
+    }
 }
 
 /// "passed", or "passed 2, failed 1 of 3 runs" when the runs disagree.
-fn show(outcomes: &[Option<Outcome>]) -> String {
-    let name =
-        |o: &Option<Outcome>| o.map_or("missing".to_owned(), |o| format!("{o:?}").to_lowercase());
-    let distinct: BTreeSet<&Option<Outcome>> = outcomes.iter().collect();
+fn show<T: Ord + std::fmt::Debug>(runs: &[T]) -> String {
+    // `Some(Passed)` reads "passed", `None` (not run) "missing".
+    let name = |o: &T| match format!("{o:?}").to_lowercase().as_str() {
+        "none" => "missing".to_owned(),
+        other => other
+            .trim_start_matches("some(")
+            .trim_end_matches(')')
+            .to_owned(),
+    };
+    let distinct: BTreeSet<&T> = runs.iter().collect();
     if distinct.len() == 1 {
-        return name(&outcomes[0]);
+        return name(&runs[0]);
     }
     let parts: Vec<String> = distinct
         .iter()
-        .map(|o| {
-            let n = outcomes.iter().filter(|x| x == o).count();
-            format!("{} {n}", name(o))
-        })
+        .map(|o| format!("{} {}", name(o), runs.iter().filter(|x| x == o).count()))
         .collect();
-    format!("{} of {} runs", parts.join(", "), outcomes.len())
+    format!("{} of {} runs", parts.join(", "), runs.len())
 }
 
 /// Every difference between the two modes, with the output that explains it, and the tests
 /// flaky in both.
 pub fn compare(dev: &ModeRun, dynamic: &ModeRun) -> Comparison {
     let mut found = Comparison::default();
+    let whole_crate = |text: String| Difference {
+        binary: String::new(),
+        test: None,
+        text,
+    };
     match (&dev.build_error, &dynamic.build_error) {
         (None, Some(error)) => {
-            found.differences.push(format!(
+            found.differences.push(whole_crate(format!(
                 "builds under `dev` but not under `dynamic`:\n{error}"
-            ));
+            )));
             return found;
         }
         (Some(_), None) => {
-            found
-                .differences
-                .push("builds under `dynamic` but not under `dev`".to_owned());
+            found.differences.push(whole_crate(
+                "builds under `dynamic` but not under `dev`".to_owned(),
+            ));
             return found;
         }
         (Some(_), Some(_)) => return found,
@@ -201,26 +282,28 @@ pub fn compare(dev: &ModeRun, dynamic: &ModeRun) -> Comparison {
     let all_runs = || dev.runs.iter().chain(&dynamic.runs);
     let binaries: BTreeSet<&String> = all_runs().flat_map(|run| run.binaries.keys()).collect();
     for key in binaries {
-        for (mode, runs) in [("dev", &dev.runs), ("dynamic", &dynamic.runs)] {
-            let missing = runs
-                .iter()
-                .filter(|r| !r.binaries.contains_key(key))
-                .count();
-            if missing > 0 {
-                found.differences.push(format!(
-                    "test binary `{key}` did not run under `{mode}` ({missing} of {} runs)",
-                    runs.len()
-                ));
-            }
-            let unfinished = runs
-                .iter()
-                .filter_map(|r| r.binaries.get(key))
-                .find(|b| !b.finished);
-            if let Some(unfinished) = unfinished {
-                found.differences.push(format!(
-                    "`{key}` did not finish under `{mode}`:\n{}",
-                    tail(&unfinished.output, 20)
-                ));
+        let (a, b) = (dev.binary_runs(key), dynamic.binary_runs(key));
+        let description = format!(
+            "`{key}`: {} under `dev`, {} under `dynamic`",
+            show(&a),
+            show(&b)
+        );
+        match classify(&a, &b) {
+            Verdict::Same => {}
+            Verdict::FlakyInBoth => found.flaky_in_both.push(description),
+            Verdict::Differs => {
+                let unfinished = dynamic
+                    .runs
+                    .iter()
+                    .filter_map(|r| r.binaries.get(key))
+                    .find(|b| !b.finished)
+                    .map(|b| format!("\n{}", tail(&b.output, 20)))
+                    .unwrap_or_default();
+                found.differences.push(Difference {
+                    binary: key.clone(),
+                    test: None,
+                    text: description + &unfinished,
+                });
             }
         }
         let tests: BTreeSet<&String> = all_runs()
@@ -228,45 +311,63 @@ pub fn compare(dev: &ModeRun, dynamic: &ModeRun) -> Comparison {
             .flat_map(|b| b.outcomes.keys())
             .collect();
         for test in tests {
-            let (x, y) = (
-                outcomes_of(&dev.runs, key, test),
-                outcomes_of(&dynamic.runs, key, test),
-            );
-            let (seen_dev, seen_dynamic): (BTreeSet<_>, BTreeSet<_>) =
-                (x.iter().collect(), y.iter().collect());
-            let steady_and_equal = seen_dev.len() == 1 && seen_dev == seen_dynamic;
-            if steady_and_equal {
-                continue;
-            }
+            let (x, y) = (dev.outcomes_of(key, test), dynamic.outcomes_of(key, test));
             let description = format!(
                 "`{key}` `{test}`: {} under `dev`, {} under `dynamic`",
                 show(&x),
                 show(&y)
             );
-            let flaky_in_dev = seen_dev.len() > 1;
-            if flaky_in_dev && seen_dynamic.is_subset(&seen_dev) {
-                found.flaky_in_both.push(description);
-                continue;
-            }
-            let mut text = description;
-            for (mode, runs) in [("dev", &dev.runs), ("dynamic", &dynamic.runs)] {
-                let output = runs
-                    .iter()
-                    .filter_map(|r| r.binaries.get(key)?.failure_output.get(test.as_str()))
-                    .next();
-                if let Some(output) = output {
-                    write!(
+            match classify(&x, &y) {
+                Verdict::Same => {}
+                Verdict::FlakyInBoth => found.flaky_in_both.push(description),
+                Verdict::Differs => {
+                    let mut text = description;
+                    for (mode, run) in [("dev", dev), ("dynamic", dynamic)] {
+                        if let Some(output) = run.failure_output(key, test) {
+                            write!(
+                                text,
+                                "\n  output under `{mode}`:\n    {}",
+                                output.trim_end().replace('\n', "\n    ")
+                            )
+                            .unwrap();
+                        }
+                    }
+                    found.differences.push(Difference {
+                        binary: key.clone(),
+                        test: Some(test.clone()),
                         text,
-                        "\n  output under `{mode}`:\n    {}",
-                        output.trim_end().replace('\n', "\n    ")
-                    )
-                    .unwrap();
+                    });
                 }
             }
-            found.differences.push(text);
         }
     }
     found
+}
+
+/// The `cargo test` arguments that select one test binary, from its key: `--lib`, `--doc`,
+/// `--test NAME`, `--bin NAME`. `None` for a binary that cannot be named alone.
+pub fn target_args(binary: &str) -> Option<Vec<String>> {
+    if binary.starts_with("doc-tests: ") {
+        return Some(vec!["--doc".into()]);
+    }
+    let (_, source) = binary.split_once(": ")?;
+    let owned = |args: &[&str]| Some(args.iter().map(|a| a.to_string()).collect());
+    match source.strip_prefix("unittests ") {
+        Some(path) if path.ends_with("lib.rs") => owned(&["--lib"]),
+        // A binary's unit tests: the file stem is its crate name, not always its target
+        // name, so every binary is selected and the test's name does the rest.
+        Some(_) => owned(&["--bins"]),
+        None => {
+            // `tests/after.rs` or `tests/after/main.rs`: the test target `after`.
+            let path = Path::new(source);
+            let name = match path.file_stem()?.to_str()? {
+                "main" | "mod" => path.parent()?.file_name()?.to_str()?,
+                stem => stem,
+            };
+            path.starts_with("tests")
+                .then(|| vec!["--test".into(), name.to_owned()])
+        }
+    }
 }
 
 #[cfg(test)]
@@ -321,6 +422,7 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
             build_time: Duration::ZERO,
             build_error: None,
             runs: texts.iter().map(|text| TestResults::parse(text)).collect(),
+            reruns: BTreeMap::new(),
         }
     }
 
@@ -351,7 +453,11 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
 
     #[test]
     fn a_test_failing_only_under_dynamic_is_shown_with_its_output() {
-        let differences = compare(&run(DEV), &run(&failing_u64())).differences;
+        let differences: Vec<String> = compare(&run(DEV), &run(&failing_u64()))
+            .differences
+            .into_iter()
+            .map(|d| d.text)
+            .collect();
         assert_eq!(differences.len(), 1, "{differences:#?}");
         assert!(differences[0].starts_with(
             "`test: tests/test.rs` `test_u64`: passed under `dev`, failed under `dynamic`"
@@ -370,11 +476,15 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
             "{}error: test failed, to rerun pass `--test test`\n\nCaused by:\n  process didn't exit successfully (signal: 11, SIGSEGV)\n",
             &DEV[..cut]
         );
-        let differences = compare(&run(DEV), &run(&dynamic)).differences;
+        let differences: Vec<String> = compare(&run(DEV), &run(&dynamic))
+            .differences
+            .into_iter()
+            .map(|d| d.text)
+            .collect();
         assert!(
-            differences.iter().any(|d| d
-                .starts_with("`test: tests/test.rs` did not finish under `dynamic`")
-                && d.contains("SIGSEGV")),
+            differences.iter().any(|d| d.starts_with(
+                "`test: tests/test.rs`: finished under `dev`, unfinished under `dynamic`"
+            ) && d.contains("SIGSEGV")),
             "{differences:#?}"
         );
         assert!(
@@ -389,15 +499,19 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         let failing = failing_u64();
         let found = compare(&run(DEV), &runs(&[DEV, &failing, DEV]));
         assert_eq!(found.differences.len(), 1, "{found:#?}");
+        let difference = &found.differences[0];
         assert!(
-            found.differences[0].starts_with(
+            difference.text.starts_with(
                 "`test: tests/test.rs` `test_u64`: passed under `dev`, \
                  passed 2, failed 1 of 3 runs under `dynamic`"
             ),
             "{}",
-            found.differences[0]
+            difference.text
         );
-        assert!(found.differences[0].contains("assertion failed: x == 1"));
+        assert!(difference.text.contains("assertion failed: x == 1"));
+        // It names the test, to be run again alone.
+        assert_eq!(difference.test.as_deref(), Some("test_u64"));
+        assert_eq!(target_args(&difference.binary).unwrap(), ["--test", "test"]);
     }
 
     #[test]
@@ -412,5 +526,48 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
             &runs(&[DEV, DEV, DEV]),
         );
         assert_eq!(found.differences.len(), 1, "{found:#?}");
+    }
+
+    #[test]
+    fn a_binary_without_a_result_line_in_both_modes_is_no_difference() {
+        // A `harness = false` test prints no `test result:` line, under both profiles.
+        let text = "     Running tests/config_log.rs (target/debug/deps/config_log-0123)\n";
+        let found = compare(&run(text), &run(text));
+        assert!(found.differences.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn reruns_that_fail_under_dev_too_make_it_flaky_in_both() {
+        let failing = failing_u64();
+        let dev = run(DEV);
+        let mut dynamic = runs(&[DEV, &failing, DEV]);
+        assert_eq!(compare(&dev, &dynamic).differences.len(), 1);
+        let key = ("test: tests/test.rs".to_owned(), "test_u64".to_owned());
+        let mut dev = dev;
+        dev.reruns.insert(
+            key.clone(),
+            vec![Some(Outcome::Passed), Some(Outcome::Failed)],
+        );
+        dynamic.reruns.insert(key, vec![Some(Outcome::Passed); 2]);
+        let found = compare(&dev, &dynamic);
+        assert!(found.differences.is_empty(), "{found:#?}");
+        assert_eq!(found.flaky_in_both.len(), 1);
+    }
+
+    #[test]
+    fn each_kind_of_test_binary_is_selected_alone() {
+        let args = |key: &str| target_args(key).map(|a| a.join(" "));
+        assert_eq!(args("doc-tests: itoa").as_deref(), Some("--doc"));
+        assert_eq!(args("itoa: unittests src/lib.rs").as_deref(), Some("--lib"));
+        assert_eq!(
+            args("after: tests/after.rs").as_deref(),
+            Some("--test after")
+        );
+        assert_eq!(
+            args("suite: tests/suite/main.rs").as_deref(),
+            Some("--test suite")
+        );
+        assert_eq!(args("fd: unittests src/main.rs").as_deref(), Some("--bins"));
+        assert_eq!(args("bench: benches/b.rs"), None);
     }
 }
