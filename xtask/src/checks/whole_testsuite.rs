@@ -13,12 +13,12 @@ use std::collections::BTreeMap;
 use anyhow::{Result, bail};
 use support::libtest::{Outcome, test_line};
 use support::pin::Pin;
-use support::process::{cargo, run_merged, step};
+use support::process::{cargo, run_merged, step, tail};
 use support::workspace::{Workspace, remove_dir_if_exists};
 
 use super::testsuite::testsuite_command;
 use crate::series::stack::Stack;
-use crate::toolchain;
+use crate::series::sync;
 use crate::upstream;
 
 /// Every test's outcome in one run of the testsuite.
@@ -27,7 +27,9 @@ type Outcomes = BTreeMap<String, Outcome>;
 /// `cargo xtask test --upstream-all [FILTER]`: FILTER, as libtest takes it, narrows both runs
 /// to the tests whose name contains it.
 pub fn test_upstream_all(ws: &Workspace, filter: Option<&str>) -> Result<()> {
-    toolchain::build(ws)?;
+    // Cargo's testsuite builds the debug Cargo it runs: `cargo/` needs to be in step with the
+    // series, not the release toolchain built.
+    sync::sync(ws)?;
     // The pristine package as `cargo/` is made, a git repository, so that both run alike.
     let pristine = ws.target().join("upstream-all").join("cargo");
     remove_dir_if_exists(&pristine)?;
@@ -52,7 +54,7 @@ pub fn test_upstream_all(ws: &Workspace, filter: Option<&str>) -> Result<()> {
         if outcomes.is_empty() {
             bail!(
                 "Cargo's testsuite on {label} ran no test:\n{}",
-                support::process::tail(&output.text, 30)
+                tail(&output.text, 30)
             );
         }
         // Every test leaves its project in `tmp/cit/`: gigabytes for the whole suite.
