@@ -81,3 +81,31 @@ pub fn unpack_as_workspace(
     }
     Ok(())
 }
+
+/// The packages of a published package's own Cargo.lock whose names start with one of
+/// `prefixes`, as `(name, version)`: the crates of a project published as many packages (such
+/// as gitoxide and its `gix-*` crates), to be joined as the workspace they were written in.
+pub fn members_from_its_lock(
+    ws: &Workspace,
+    (name, version): (&str, &str),
+    prefixes: &[&str],
+) -> Result<Vec<(String, String)>> {
+    let lock = crates_io::fetch(ws, name, version)?.read_file("Cargo.lock")?;
+    let lock: toml_edit::DocumentMut = lock
+        .parse()
+        .with_context(|| format!("reading the Cargo.lock of {name}@{version}"))?;
+    let mut members = Vec::new();
+    for package in lock
+        .get("package")
+        .and_then(|p| p.as_array_of_tables())
+        .into_iter()
+        .flatten()
+    {
+        let field = |key: &str| package.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+        let (member, member_version) = (field("name"), field("version"));
+        if member != name && prefixes.iter().any(|prefix| member.starts_with(prefix)) {
+            members.push((member.to_string(), member_version.to_string()));
+        }
+    }
+    Ok(members)
+}

@@ -57,6 +57,12 @@ impl Edit {
 
 /// What a scenario measures.
 pub enum Scenario {
+    /// `scenario` in at most `rounds` rounds: for a large project, where one round of a clean
+    /// build takes minutes.
+    AtMost {
+        rounds: usize,
+        scenario: Box<Scenario>,
+    },
     /// `cargo build` after removing `target/<profile>/`.
     CleanBuild,
     /// `cargo <args>` with nothing changed.
@@ -85,10 +91,13 @@ pub enum Source {
     /// A folder of `bench/fixtures/`, ours.
     Ours(&'static str),
     /// A published package nobody here wrote, unpacked from crates.io at one version and built
-    /// with our lock file, `bench/locks/<name>-<version>.lock`.
+    /// with our lock file, `bench/locks/<name>-<version>.lock`. The packages of its own
+    /// Cargo.lock whose names start with one of `joined` are unpacked beside it as workspace
+    /// members (path packages, as in the project's own repository).
     Published {
         name: &'static str,
         version: &'static str,
+        joined: &'static [&'static str],
     },
 }
 
@@ -99,6 +108,8 @@ pub struct Fixture {
     pub source: Source,
     /// rustc flags given to every variant (`CARGO_ENCODED_RUSTFLAGS`), such as another linker.
     pub rustflags: Vec<String>,
+    /// Arguments given to every `cargo` command of every variant, such as its features.
+    pub cargo_args: &'static [&'static str],
     /// The binary whose start-up is measured, in `target/<profile>/`.
     pub bin: &'static str,
     pub scenarios: Vec<(&'static str, Scenario)>,
@@ -133,6 +144,7 @@ pub fn fixtures() -> Vec<Fixture> {
             name: "app",
             source: Source::Ours("app"),
             rustflags: Vec::new(),
+            cargo_args: &[],
             bin: "bench-app",
             scenarios: vec![
                 ("clean build", Scenario::CleanBuild),
@@ -177,6 +189,7 @@ pub fn fixtures() -> Vec<Fixture> {
             name: "chain",
             source: Source::Ours("chain"),
             rustflags: Vec::new(),
+            cargo_args: &[],
             bin: "app",
             scenarios: vec![
                 ("clean build", Scenario::CleanBuild),
@@ -203,8 +216,10 @@ pub fn fixtures() -> Vec<Fixture> {
             source: Source::Published {
                 name: "ripgrep",
                 version: "15.2.0",
+                joined: &[],
             },
             rustflags: Vec::new(),
+            cargo_args: &[],
             bin: "rg",
             scenarios: vec![
                 (
@@ -228,13 +243,69 @@ pub fn fixtures() -> Vec<Fixture> {
             ],
             reference: None,
         },
+        // A real workspace nobody here wrote: gitoxide's `gix` binary over 60 of the project's
+        // own crates (`gitoxide-core`, `gix` and the `gix-*` crates, each published on its
+        // own and joined here as the workspace members they are in its repository), 172
+        // packages with its `small` features (no C code). `gix-revwalk` is a middle crate:
+        // six workspace crates stand between it and the binary (gitoxide-core, gix, gix-odb,
+        // gix-pack, gix-diff, gix-traverse) and a dozen depend on it.
+        Fixture {
+            name: "gitoxide",
+            source: Source::Published {
+                name: "gitoxide",
+                version: "0.61.0",
+                joined: &["gix", "gitoxide-core"],
+            },
+            rustflags: Vec::new(),
+            cargo_args: &["--no-default-features", "--features", "small"],
+            bin: "gix",
+            scenarios: vec![
+                (
+                    "clean build",
+                    Scenario::AtMost {
+                        rounds: 2,
+                        scenario: Box::new(Scenario::CleanBuild),
+                    },
+                ),
+                ("no-op build", Scenario::Noop { args: &["build"] }),
+                (
+                    "edit in the middle (new pub fn in gix-revwalk), build",
+                    Scenario::AtMost {
+                        rounds: 3,
+                        scenario: Box::new(Scenario::EditThen {
+                            edit: Edit {
+                                file: "members/gix-revwalk-0.38.0/src/lib.rs",
+                                kind: EditKind::AddFunction,
+                            },
+                            args: &["build"],
+                        }),
+                    },
+                ),
+                (
+                    "leaf edit (the CLI's about text), build",
+                    Scenario::EditThen {
+                        edit: Edit {
+                            file: "src/plumbing/options/mod.rs",
+                            kind: EditKind::ChangeString("The git underworld"),
+                        },
+                        args: &["build"],
+                    },
+                ),
+                (
+                    "start-up (--help)",
+                    Scenario::Startup { runs: STARTUP_RUNS },
+                ),
+            ],
+            reference: None,
+        },
         // About 430 packages. No clean-build scenario: one clean build takes 4 to 5 minutes
-        // per mode here, and five rounds of it would not fit in the half hour the whole
+        // per mode here, and five rounds of it would not fit in the 45 minutes the whole
         // benchmark has. The first run's warm-up builds it from scratch once per mode.
         Fixture {
             name: "bevy",
             source: Source::Ours("bevy"),
             rustflags: Vec::new(),
+            cargo_args: &[],
             bin: "bench-bevy",
             scenarios: vec![
                 ("no-op build", Scenario::Noop { args: &["build"] }),
@@ -284,6 +355,7 @@ pub fn linker_fixtures(ws: &Workspace) -> Vec<Fixture> {
             name: String::leak(format!("app-{}", linker.name)),
             source: Source::Ours("app"),
             rustflags: linker.rustflags,
+            cargo_args: &[],
             bin: "bench-app",
             scenarios: vec![
                 (

@@ -316,8 +316,8 @@ fn update_readme(
     };
     let block = format!(
         "{begin}\n![dynamic / dev per scenario](docs/bench.svg)\n\n{table}\n\
-         Measured by `cargo xtask bench` ({rounds} alternated rounds per scenario; start-up: \
-         {STARTUP_RUNS} runs per mode) on {machine}, with {toolchain}. Raw samples: `docs/bench.json`.\n"
+         Measured by `cargo xtask bench` ({rounds} alternated rounds per scenario, fewer \
+         where one round takes minutes; start-up: {STARTUP_RUNS} runs per mode) on {machine}, with {toolchain}. Raw samples: `docs/bench.json`.\n"
     );
     fs::write(&path, format!("{}{block}{}", &text[..a], &text[b..]))?;
     Ok(())

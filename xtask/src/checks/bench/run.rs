@@ -17,9 +17,10 @@ use support::workspace::{
 use super::fixtures::{Edit, Fixture, Scenario, Source, Variant};
 use super::measure::{dir_size, link_share, quiet, timed};
 use super::report::{Measured, Samples};
-use crate::upstream::published::unpack_as_workspace;
+use crate::upstream::published::{members_from_its_lock, unpack_as_workspace};
 
 /// A fixture ready to be measured: its sources in place and every variant built.
+#[derive(Clone)]
 struct Bench<'a> {
     fixture: &'a Fixture,
     fork: &'a Fork,
@@ -40,7 +41,7 @@ pub fn bench_fixture(
     let bench = Bench::prepare(ws, fork, fixture, rounds)?;
     let mut results = Vec::new();
     for (n, (label, scenario)) in fixture.scenarios.iter().enumerate() {
-        let progress = |round: usize, variant: Variant| {
+        let progress = |round: usize, rounds: usize, variant: Variant| {
             step(
                 "Measuring",
                 format!(
@@ -85,13 +86,18 @@ impl<'a> Bench<'a> {
                 }
                 copy_without_target(&ws.root().join("bench").join("fixtures").join(folder), &dir)?;
             }
-            Source::Published { name, version } => {
+            Source::Published {
+                name,
+                version,
+                joined,
+            } => {
                 let lock = ws
                     .root()
                     .join("bench")
                     .join("locks")
                     .join(format!("{name}-{version}.lock"));
-                unpack_as_workspace(ws, &dir, (name, version), &[], &lock)?;
+                let members = members_from_its_lock(ws, (name, version), joined)?;
+                unpack_as_workspace(ws, &dir, (name, version), &members, &lock)?;
             }
         }
         let mut variants = vec![Variant::Profile(Mode::Dev), Variant::Profile(Mode::Dynamic)];
@@ -155,7 +161,8 @@ impl<'a> Bench<'a> {
     /// The fork's `cargo <args> --locked --quiet` for `variant`.
     fn cargo(&self, variant: Variant, args: &[&str]) -> Command {
         let mut cmd = self.fork.cargo(&self.dir, args);
-        cmd.args(["--locked", "--quiet"])
+        cmd.args(self.fixture.cargo_args)
+            .args(["--locked", "--quiet"])
             .env("CARGO_TARGET_DIR", self.target_dir(variant));
         if !self.fixture.rustflags.is_empty() {
             cmd.env(
@@ -238,13 +245,20 @@ impl<'a> Bench<'a> {
     fn measure(
         &self,
         scenario: &Scenario,
-        progress: &dyn Fn(usize, Variant),
+        progress: &dyn Fn(usize, usize, Variant),
     ) -> Result<(&'static str, Samples)> {
         let mut samples = Samples::default();
         let unit = match scenario {
+            Scenario::AtMost { rounds, scenario } => {
+                let fewer = Bench {
+                    rounds: self.rounds.min(*rounds),
+                    ..self.clone()
+                };
+                return fewer.measure(scenario, progress);
+            }
             Scenario::CleanBuild => {
                 self.rounds(&mut samples, |round, variant| {
-                    progress(round, variant);
+                    progress(round, self.rounds, variant);
                     remove_dir_if_exists(&self.profile_dir(variant))?;
                     timed(&mut self.cargo(variant, &["build"]))
                 })?;
@@ -255,7 +269,7 @@ impl<'a> Bench<'a> {
             Scenario::Noop { args } => {
                 self.settle(args)?;
                 self.rounds(&mut samples, |round, variant| {
-                    progress(round, variant);
+                    progress(round, self.rounds, variant);
                     timed(&mut self.cargo(variant, args))
                 })?;
                 "s"
@@ -264,14 +278,14 @@ impl<'a> Bench<'a> {
                 // Every variant first builds what the previous scenario left.
                 self.settle(args)?;
                 self.edited_rounds(edit, 0, &mut samples, |round, variant| {
-                    progress(round, variant);
+                    progress(round, self.rounds, variant);
                     timed(&mut self.cargo(variant, args))
                 })?;
                 "s"
             }
             Scenario::Startup { runs } => {
                 self.settle(&["build"])?;
-                progress(0, self.variants[0]);
+                progress(0, 1, self.variants[0]);
                 for _ in 0..*runs {
                     for &variant in &self.variants {
                         let seconds = timed(&mut self.start_bin(variant, &["--help"]))?;
@@ -283,7 +297,7 @@ impl<'a> Bench<'a> {
             Scenario::EditToRunning { edit, run } => {
                 self.settle(&["build"])?;
                 self.edited_rounds(edit, 2000, &mut samples, |round, variant| {
-                    progress(round, variant);
+                    progress(round, self.rounds, variant);
                     let build = timed(&mut self.cargo(variant, &["build"]))?;
                     let running = timed(&mut self.start_bin(variant, run))?;
                     Ok(build + running)
@@ -293,7 +307,7 @@ impl<'a> Bench<'a> {
             }
             Scenario::LinkShare { edit } => {
                 self.edited_rounds(edit, 1000, &mut samples, |round, variant| {
-                    progress(round, variant);
+                    progress(round, self.rounds, variant);
                     Ok(link_share(&mut self.cargo(variant, &["build"]))? * 100.0)
                 })?;
                 self.settle(&["build"])?;
