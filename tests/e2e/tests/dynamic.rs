@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use e2e::{Fork, host_triple, run_ok, shared_fixture, stdout, test_outcomes};
+use e2e::{Fork, Project, host_triple, run_ok, shared_fixture, stdout, test_outcomes};
 
 fn showcase() -> (Fork, &'static std::path::Path) {
     (e2e::fork(), shared_fixture("showcase"))
@@ -79,18 +79,28 @@ fn binary_starts_directly_without_a_library_path() {
 }
 
 #[test]
-fn libraries_are_rlibs_linked_by_link_units_path_packages_each_in_their_own() {
-    let (fork, dir) = showcase();
-    run_ok(&mut fork.cargo(dir, &["build", "--locked", "--dynamic"]));
-    let deps: Vec<String> = std::fs::read_dir(dir.join("target/dynamic/deps"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    let count = |prefix: &str, suffix: &str| {
+fn libraries_are_rlibs_linked_by_link_units_the_packages_built_each_in_their_own() {
+    // A copy of its own: the other tests build the shared one with other commands, whose
+    // link units would be counted here.
+    let fork = e2e::fork();
+    let project = Project::fixture("showcase");
+    let dir = project.path();
+    let deps = || -> Vec<String> {
+        std::fs::read_dir(dir.join("target/dynamic/deps"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let count = |deps: &[String], prefix: &str, suffix: &str| {
         deps.iter()
             .filter(|f| f.starts_with(prefix) && f.ends_with(suffix))
             .count()
     };
+
+    // `cargo build` at the root of the workspace builds every member.
+    run_ok(&mut fork.cargo(dir, &["build", "--locked", "--dynamic"]));
+    let built = deps();
+    let count_built = |prefix: &str, suffix: &str| count(&built, prefix, suffix);
     // Every library is compiled as under `dev`, never as a dylib.
     for lib in [
         "core_lib",
@@ -103,35 +113,69 @@ fn libraries_are_rlibs_linked_by_link_units_path_packages_each_in_their_own() {
         "serde_json",
     ] {
         assert_eq!(
-            count(&format!("lib{lib}-"), ".rlib"),
+            count_built(&format!("lib{lib}-"), ".rlib"),
             1,
-            "one rlib of {lib}: {deps:?}"
+            "one rlib of {lib}: {built:?}"
         );
         assert_eq!(
-            count(&format!("lib{lib}-"), ".so"),
+            count_built(&format!("lib{lib}-"), ".so"),
             0,
-            "no dylib compile of {lib}: {deps:?}"
+            "no dylib compile of {lib}: {built:?}"
         );
     }
-    // The path packages, where edits happen, are linked each by a link unit of its own...
+    // The packages built, here all the path packages, are linked each by a link unit of its
+    // own...
     for lib in ["core_lib", "left", "right", "shapes", "csys", "app"] {
         assert_eq!(
-            count(&format!("lib{lib}_dylib-"), ".so"),
+            count_built(&format!("lib{lib}_dylib-"), ".so"),
             1,
-            "one shared object of {lib}: {deps:?}"
+            "one shared object of {lib}: {built:?}"
         );
     }
+    assert_eq!(
+        count_built("libpath_packages_dylib-", ".so"),
+        0,
+        "{built:?}"
+    );
     // ...and the registry dependencies, two semver-incompatible versions of one `#![no_std]`
     // crate among them, by one link unit together.
-    assert_eq!(count("libitoa-", ".rlib"), 2, "{deps:?}");
-    assert_eq!(count("libdependencies_dylib-", ".so"), 1, "{deps:?}");
+    assert_eq!(count_built("libitoa-", ".rlib"), 2, "{built:?}");
+    assert_eq!(count_built("libdependencies_dylib-", ".so"), 1, "{built:?}");
     for lib in ["serde", "serde_json", "itoa"] {
-        assert_eq!(count(&format!("lib{lib}_dylib-"), ".so"), 0, "{deps:?}");
+        assert_eq!(
+            count_built(&format!("lib{lib}_dylib-"), ".so"),
+            0,
+            "{built:?}"
+        );
     }
-    // The proc-macro stays what it is for rustc: a shared object in every profile (a build
-    // and a test may each have their own copy, whose debuginfo Cargo settles per build).
-    assert!(count("libserde_derive-", ".so") >= 1, "{deps:?}");
-    assert_eq!(count("libserde_derive-", ".rlib"), 0, "{deps:?}");
+    // The proc-macro stays what it is for rustc: a shared object in every profile.
+    assert_eq!(count_built("libserde_derive-", ".so"), 1, "{built:?}");
+    assert_eq!(count_built("libserde_derive-", ".rlib"), 0, "{built:?}");
+
+    // `cargo run -p app` builds `app` alone: the path packages below it, the `-sys` crate
+    // with its C code among them, share one link unit, and the program runs from it as under
+    // `dev`.
+    let dev = stdout(&run_ok(
+        &mut fork.cargo(dir, &["run", "--locked", "-q", "-p", "app"]),
+    ));
+    let dynamic = stdout(&run_ok(
+        &mut fork.cargo(dir, &["run", "--locked", "-q", "-p", "app", "--dynamic"]),
+    ));
+    assert_eq!(dynamic, dev);
+    let ran = deps();
+    assert_eq!(count(&ran, "libpath_packages_dylib-", ".so"), 1, "{ran:?}");
+    assert_eq!(count(&ran, "libapp_dylib-", ".so"), 2, "{ran:?}");
+    for lib in ["core_lib", "left", "right", "shapes", "csys"] {
+        assert_eq!(
+            count(&ran, &format!("lib{lib}_dylib-"), ".so"),
+            1,
+            "only the one of `cargo build` of {lib}: {ran:?}"
+        );
+    }
+    // Going back to `cargo build` builds and links nothing.
+    let again = run_ok(&mut fork.cargo(dir, &["build", "--locked", "--dynamic", "-v"]));
+    let log = e2e::stderr(&again);
+    assert!(!log.contains("Running `"), "{log}");
 }
 
 #[test]
