@@ -49,7 +49,7 @@ enum Cmd {
         #[arg(long)]
         upstream: bool,
         /// Instead: upstream Cargo's whole testsuite on the fork and on the pristine package,
-        /// compared test by test (about 90 minutes; not for CI)
+        /// compared test by test (about 40 minutes; not for CI)
         #[arg(long, conflicts_with_all = ["quick", "upstream"])]
         upstream_all: bool,
         /// With --upstream-all: only the tests whose name contains FILTER

@@ -2,14 +2,15 @@
 //! tests, so that the series can be cut anywhere (bisected, proposed upstream a patch at a
 //! time, or rebased one patch after another). For authors before a release, not for CI: it
 //! builds Cargo and its testsuite once per patch, about a minute each on 2 cores (6 prefixes in
-//! 7m21s).
+//! 7m21s) once the dependencies are built, which the first prefix does.
 //!
 //! On a scratch copy (`target/series-check/cargo/`): the pinned upstream, then each patch in
 //! turn; after each, a debug build of Cargo and the testsuite modules that patch touches.
-//! `cargo/` and `patches/` are never touched. It builds in the fork's own target directory,
-//! whose hundreds of compiled dependencies it shares: the scratch copy's own crates are other
-//! packages there (another path), and Cargo uplifts `debug/cargo` again on every build, fresh
-//! or not, so the fork's next testsuite run still runs the fork.
+//! `cargo/` and `patches/` are never touched, nor the fork's target directory: the scratch copy
+//! builds in `target/series-check/target/`. Cargo hashes a workspace's own packages by their
+//! path inside the workspace, so in the fork's directory the scratch copy's crates would be the
+//! fork's units, and file times would decide whose build is fresh: a prefix's Cargo could be
+//! left there for the fork's next testsuite run.
 
 use std::time::Instant;
 
@@ -52,7 +53,7 @@ pub fn check_series(ws: &Workspace, from: usize) -> Result<()> {
     }
     let root = ws.target().join("series-check");
     let source = root.join("cargo");
-    let target_dir = ws.fork_target();
+    let target_dir = root.join("target");
     remove_dir_if_exists(&source)?;
     let stack = Stack::import(&source, &upstream::fetch(ws, &pin)?)?;
     stack.apply(&series[..from - 1])?;

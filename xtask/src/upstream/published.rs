@@ -101,7 +101,12 @@ pub fn members_from_its_lock(
         .into_iter()
         .flatten()
     {
-        let field = |key: &str| package.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+        let field = |key: &str| {
+            package
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+        };
         let (member, member_version) = (field("name"), field("version"));
         if member != name && prefixes.iter().any(|prefix| member.starts_with(prefix)) {
             members.push((member.to_string(), member_version.to_string()));
