@@ -18,7 +18,7 @@ use support::process::tail;
 /// How many times each mode runs a suite.
 pub const RUNS_PER_MODE: usize = 3;
 
-/// How many more times each mode runs a test that differed, alone.
+/// How many more times each mode runs the test binary of a test that differed.
 pub const RERUNS: usize = 10;
 
 /// One mode's build and test runs of a crate.
