@@ -17,18 +17,21 @@ pub mod releases;
 pub mod testsuite;
 pub mod whole_testsuite;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use support::fork::TOOLCHAIN_VAR;
 use support::libtest::Counts;
+use support::pin::Pin;
 use support::process::{cargo, step};
 use support::workspace::Workspace;
 
-use crate::series::patch_file;
+use crate::series::stack::Stack;
+use crate::series::{churn, patch_file};
 use crate::toolchain;
 
 /// `cargo xtask test`.
 pub fn test(ws: &Workspace, with_upstream: bool) -> Result<()> {
     let fork = toolchain::build(ws)?;
+    no_churn(ws)?;
 
     let series = patch_file::read_series(&ws.patches())?;
     let modules = testsuite::modules_touched_by(&series);
@@ -84,4 +87,25 @@ pub fn regenerate_in_fork(ws: &Workspace) -> impl Fn(&[String]) -> Result<()> {
     move |snapshots: &[String]| {
         testsuite::overwrite_snapshots(&ws.fork_source(), &ws.fork_target(), &cargo, snapshots)
     }
+}
+
+/// Fails when a patch of the series removes or rewrites a line that an earlier patch added
+/// (see [`churn`]), on the commits `toolchain::build` just synced into `cargo/`.
+pub fn no_churn(ws: &Workspace) -> Result<()> {
+    step(
+        "Checking",
+        "that no patch removes a line an earlier patch added",
+    );
+    let stack = Stack::open(&ws.fork_source())?.context("cargo/ is not synced")?;
+    let churned = churn::churn(&stack, &Pin::load(ws)?)?;
+    if !churned.is_empty() {
+        let lines: Vec<String> = churned.iter().map(|c| format!("  {c}")).collect();
+        bail!(
+            "{} line(s) churned between patches:\n{}\nMove each line into the patch where it \
+             takes its final form (see CONTRIBUTING.md).",
+            churned.len(),
+            lines.join("\n")
+        );
+    }
+    Ok(())
 }

@@ -21,6 +21,7 @@ use support::process::{cargo, step};
 use support::workspace::{Workspace, remove_dir_if_exists};
 
 use super::testsuite::{self, Tested};
+use crate::series::churn;
 use crate::series::patch_file::{self, Patch};
 use crate::series::stack::Stack;
 use crate::upstream;
@@ -80,6 +81,16 @@ pub fn check_series(ws: &Workspace, from: usize) -> Result<()> {
         }
     }
 
+    // The rule that keeps the series the design as it stands, over the prefixes checked.
+    let churned = if rows.iter().all(|r| r.applies) {
+        churn::churn(&stack, &pin)?
+    } else {
+        Vec::new()
+    };
+    for line in &churned {
+        step("Churn", line.to_string());
+    }
+
     println!(
         "\n| prefix ends with | applies | builds | its tests | time |\n\
          | --- | --- | --- | --- | --- |"
@@ -105,6 +116,13 @@ pub fn check_series(ws: &Workspace, from: usize) -> Result<()> {
             "the series cannot be cut after {} (the table above says why; \
              target/series-check/ holds the last prefix)",
             failed.join(", ")
+        );
+    }
+    if !churned.is_empty() {
+        bail!(
+            "{} line(s) churned between patches (above): move each into the patch where it \
+             takes its final form",
+            churned.len()
         );
     }
     remove_dir_if_exists(&root)

@@ -8,7 +8,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use git2::{CherrypickOptions, Commit, Delta, DiffFindOptions, MergeOptions, Oid, ResetType};
+use git2::{
+    CherrypickOptions, Commit, Delta, DiffFindOptions, MergeOptions, Oid, ResetType, Tree,
+};
 use support::process::step;
 use support::workspace::remove_dir_if_exists;
 
@@ -146,11 +148,7 @@ impl Stack {
     pub(super) fn commit_work_tree_as(&self, commit: Oid) -> Result<Option<Oid>> {
         let repo = &self.repo;
         let original = repo.find_commit(commit)?;
-        let mut index = repo.index()?;
-        index.update_all(["*"], None)?;
-        index.write()?;
-        let tree = repo.find_tree(index.write_tree()?)?;
-        let head = repo.find_commit(self.head()?)?;
+        let (tree, head) = self.staged_work_tree()?;
         if tree.id() == head.tree_id() {
             return Ok(None);
         }
@@ -196,14 +194,20 @@ impl Stack {
 
     /// Folds the changes of the work tree (tracked files) into HEAD.
     fn amend_with_work_tree(&self) -> Result<()> {
+        let (tree, head) = self.staged_work_tree()?;
+        head.amend(Some("HEAD"), None, None, None, None, Some(&tree))?;
+        Ok(())
+    }
+
+    /// Stages the work tree's tracked files: their tree, and HEAD's commit.
+    fn staged_work_tree(&self) -> Result<(Tree<'_>, Commit<'_>)> {
         let repo = &self.repo;
         let mut index = repo.index()?;
         index.update_all(["*"], None)?;
         index.write()?;
         let tree = repo.find_tree(index.write_tree()?)?;
         let head = repo.find_commit(self.head()?)?;
-        head.amend(Some("HEAD"), None, None, None, None, Some(&tree))?;
-        Ok(())
+        Ok((tree, head))
     }
 
     /// The files that `commit` adds in a folder that its parent has and HEAD has not: a

@@ -10,6 +10,7 @@
 
 pub mod list;
 pub mod results;
+pub mod test_output;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -25,7 +26,8 @@ use support::workspace::{Workspace, remove_dir_if_exists};
 use crate::toolchain;
 use crate::upstream::published::unpack_as_workspace;
 use list::Entry;
-use results::{Comparison, ModeRun, RERUNS, RUNS_PER_MODE, TestResults, compare, target_args};
+use results::{Comparison, ModeRun, RERUNS, RUNS_PER_MODE, compare};
+use test_output::{TestResults, target_args};
 
 /// `cargo xtask compat`.
 pub fn compat(ws: &Workspace, specs: &[String], quick: bool) -> Result<()> {

@@ -1,5 +1,5 @@
-//! What one `cargo test` run printed, read per test binary and per test, and the
-//! differences between the runs of the same suite under `dev` and under `--dynamic`.
+//! The differences between the runs of a suite under `dev` and under `--dynamic` (each run
+//! read by `test_output`).
 //!
 //! Each mode runs the suite several times ([`RUNS_PER_MODE`]): a test that fails one time in
 //! three (seen on a suite that counts allocations) must not pass for equal. A test is a
@@ -9,11 +9,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::Path;
 use std::time::Duration;
 
-use support::libtest::{Counts, Outcome, test_line};
+use support::libtest::Outcome;
 use support::process::tail;
+
+use super::test_output::TestResults;
 
 /// How many times each mode runs a suite.
 pub const RUNS_PER_MODE: usize = 3;
@@ -80,94 +81,6 @@ pub struct Comparison {
     pub flaky_in_both: Vec<String>,
 }
 
-/// What one `cargo test` run reported: per test binary (its source, e.g. `itoa: tests/test.rs`,
-/// or `doc-tests: itoa`), the outcome of each test, the output of each failed test, and whether
-/// the binary finished (printed its `test result:` line).
-#[derive(Debug, Default)]
-pub struct TestResults {
-    pub binaries: BTreeMap<String, Binary>,
-}
-
-#[derive(Debug, Default)]
-pub struct Binary {
-    pub outcomes: BTreeMap<String, Outcome>,
-    failure_output: BTreeMap<String, String>,
-    finished: bool,
-    /// Everything printed while it ran, for a binary that did not finish.
-    output: String,
-}
-
-impl TestResults {
-    pub fn parse(text: &str) -> TestResults {
-        let mut results = TestResults::default();
-        let mut current: Option<String> = None;
-        // Inside `---- NAME stdout ----`: the failed test's captured output.
-        let mut failure: Option<(String, String)> = None;
-        for line in text.lines() {
-            let trimmed = line.trim_start();
-            let starts_binary = binary_key(trimmed);
-            if let Some(key) = starts_binary {
-                current = Some(key.clone());
-                failure = None;
-                results.binaries.entry(key).or_default();
-                continue;
-            }
-            let Some(binary) = current.as_ref().and_then(|k| results.binaries.get_mut(k)) else {
-                continue;
-            };
-            binary.output.push_str(line);
-            binary.output.push('\n');
-            if let Some(name) = line
-                .strip_prefix("---- ")
-                .and_then(|l| l.strip_suffix(" stdout ----"))
-            {
-                if let Some((name, output)) = failure.take() {
-                    binary.failure_output.insert(name, output);
-                }
-                failure = Some((name.to_owned(), String::new()));
-                continue;
-            }
-            let result_line = Counts::of_result_line(line).is_some();
-            if line == "failures:" || result_line {
-                if let Some((name, output)) = failure.take() {
-                    binary.failure_output.insert(name, output);
-                }
-            }
-            if let Some((_, output)) = failure.as_mut() {
-                output.push_str(line);
-                output.push('\n');
-                continue;
-            }
-            if result_line {
-                binary.finished = true;
-            } else if let Some((name, outcome)) = test_line(line) {
-                binary.outcomes.insert(name.to_owned(), outcome);
-            }
-        }
-        results
-    }
-
-    pub fn count(&self, outcome: Outcome) -> usize {
-        self.binaries
-            .values()
-            .flat_map(|b| b.outcomes.values())
-            .filter(|o| **o == outcome)
-            .count()
-    }
-}
-
-/// `Running unittests src/lib.rs (target/debug/deps/itoa-5f3c...)` gives
-/// `itoa: unittests src/lib.rs`; `Doc-tests itoa` gives `doc-tests: itoa`. The hash and the
-/// profile folder differ between the modes and are left out.
-fn binary_key(line: &str) -> Option<String> {
-    if let Some(krate) = line.strip_prefix("Doc-tests ") {
-        return Some(format!("doc-tests: {krate}"));
-    }
-    let (source, path) = line.strip_prefix("Running ")?.split_once(" (")?;
-    let file = Path::new(path.strip_suffix(')')?).file_name()?.to_str()?;
-    let stem = file.rsplit_once('-').map_or(file, |(stem, _hash)| stem);
-    Some(format!("{stem}: {source}"))
-}
 
 /// What a test binary did in one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -344,77 +257,12 @@ pub fn compare(dev: &ModeRun, dynamic: &ModeRun) -> Comparison {
     found
 }
 
-/// The `cargo test` arguments that select one test binary, from its key: `--lib`, `--doc`,
-/// `--test NAME`, `--bin NAME`. `None` for a binary that cannot be named alone.
-pub fn target_args(binary: &str) -> Option<Vec<String>> {
-    if binary.starts_with("doc-tests: ") {
-        return Some(vec!["--doc".into()]);
-    }
-    let (_, source) = binary.split_once(": ")?;
-    let owned = |args: &[&str]| Some(args.iter().map(|a| a.to_string()).collect());
-    match source.strip_prefix("unittests ") {
-        Some(path) if path.ends_with("lib.rs") => owned(&["--lib"]),
-        // A binary's unit tests: the file stem is its crate name, not always its target
-        // name, so every binary is selected and the test's name does the rest.
-        Some(_) => owned(&["--bins"]),
-        None => {
-            // `tests/after.rs` or `tests/after/main.rs`: the test target `after`.
-            let path = Path::new(source);
-            let name = match path.file_stem()?.to_str()? {
-                "main" | "mod" => path.parent()?.file_name()?.to_str()?,
-                stem => stem,
-            };
-            path.starts_with("tests")
-                .then(|| vec!["--test".into(), name.to_owned()])
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::compat::test_output::tests::DEV;
 
-    const DEV: &str = "\
-   Compiling itoa v1.0.19
-    Finished `test` profile [unoptimized + debuginfo] target(s) in 1.2s
-     Running unittests src/lib.rs (target/debug/deps/itoa-0123456789abcdef)
-
-running 2 tests
-test tests::a ... ok
-test tests::slow ... ignored, needs a network
-test result: ok. 1 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.00s
-
-     Running tests/test.rs (target/debug/deps/test-fedcba9876543210)
-
-running 1 test
-test test_u64 ... ok
-test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
-
-   Doc-tests itoa
-
-running 1 test
-test src/lib.rs - (line 21) ... ok
-test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.10s
-";
-
-    #[test]
-    fn parses_each_binary_and_its_outcomes() {
-        let results = TestResults::parse(DEV);
-        let keys: Vec<_> = results.binaries.keys().cloned().collect();
-        assert_eq!(
-            keys,
-            [
-                "doc-tests: itoa",
-                "itoa: unittests src/lib.rs",
-                "test: tests/test.rs"
-            ]
-        );
-        let lib = &results.binaries["itoa: unittests src/lib.rs"];
-        assert!(lib.finished);
-        assert_eq!(lib.outcomes["tests::slow"], Outcome::Ignored);
-        assert_eq!(results.count(Outcome::Passed), 3);
-        assert_eq!(results.count(Outcome::Ignored), 1);
-    }
 
     /// A mode's runs, one per text.
     fn runs(texts: &[&str]) -> ModeRun {
@@ -554,20 +402,4 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         assert_eq!(found.flaky_in_both.len(), 1);
     }
 
-    #[test]
-    fn each_kind_of_test_binary_is_selected_alone() {
-        let args = |key: &str| target_args(key).map(|a| a.join(" "));
-        assert_eq!(args("doc-tests: itoa").as_deref(), Some("--doc"));
-        assert_eq!(args("itoa: unittests src/lib.rs").as_deref(), Some("--lib"));
-        assert_eq!(
-            args("after: tests/after.rs").as_deref(),
-            Some("--test after")
-        );
-        assert_eq!(
-            args("suite: tests/suite/main.rs").as_deref(),
-            Some("--test suite")
-        );
-        assert_eq!(args("fd: unittests src/main.rs").as_deref(), Some("--bins"));
-        assert_eq!(args("bench: benches/b.rs"), None);
-    }
 }
