@@ -82,7 +82,9 @@ pub fn churn(stack: &Stack, pin: &Pin) -> Result<Vec<Churn>> {
         for (file, lines) in removed {
             let blame = repo
                 .blame_file(&file, Some(BlameOptions::new().newest_commit(parent.id())))
-                .with_context(|| format!("blaming {} before patch {}", file.display(), index + 1))?;
+                .with_context(|| {
+                    format!("blaming {} before patch {}", file.display(), index + 1)
+                })?;
             for (number, line) in lines {
                 let added_by = blame
                     .get_line(number)
@@ -113,9 +115,7 @@ mod tests {
 
     fn commit_all(repo: &Repository, message: &str) -> Oid {
         let mut index = repo.index().unwrap();
-        index
-            .add_all(["*"], IndexAddOption::DEFAULT, None)
-            .unwrap();
+        index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
         index.write().unwrap();
         let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
         let sig = signature(repo).unwrap();
@@ -141,8 +141,12 @@ mod tests {
             version: "0.96.0".parse().unwrap(),
             sha256: String::new(),
         };
-        repo.tag_lightweight(&pin.tag(), &repo.find_object(upstream, None).unwrap(), false)
-            .unwrap();
+        repo.tag_lightweight(
+            &pin.tag(),
+            &repo.find_object(upstream, None).unwrap(),
+            false,
+        )
+        .unwrap();
         for (n, version) in versions.iter().enumerate() {
             fs::write(dir.join("lib.rs"), version).unwrap();
             commit_all(&repo, &format!("patch {}", n + 1));

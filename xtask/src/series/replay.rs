@@ -8,9 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use git2::{
-    CherrypickOptions, Commit, Delta, DiffFindOptions, MergeOptions, Oid, ResetType, Tree,
-};
+use git2::{CherrypickOptions, Commit, Delta, DiffFindOptions, MergeOptions, Oid, ResetType, Tree};
 use support::process::step;
 use support::workspace::remove_dir_if_exists;
 

@@ -81,7 +81,6 @@ pub struct Comparison {
     pub flaky_in_both: Vec<String>,
 }
 
-
 /// What a test binary did in one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum BinaryRun {
@@ -257,12 +256,11 @@ pub fn compare(dev: &ModeRun, dynamic: &ModeRun) -> Comparison {
     found
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::compat::test_output::target_args;
     use crate::checks::compat::test_output::tests::DEV;
-
 
     /// A mode's runs, one per text.
     fn runs(texts: &[&str]) -> ModeRun {
@@ -401,5 +399,4 @@ mod tests {
         assert!(found.differences.is_empty(), "{found:#?}");
         assert_eq!(found.flaky_in_both.len(), 1);
     }
-
 }
