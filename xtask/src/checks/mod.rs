@@ -31,6 +31,7 @@ use crate::toolchain;
 /// `cargo xtask test`.
 pub fn test(ws: &Workspace, with_upstream: bool) -> Result<()> {
     let fork = toolchain::build(ws)?;
+    no_churn(ws)?;
 
     let series = patch_file::read_series(&ws.patches())?;
     let modules = testsuite::modules_touched_by(&series);

@@ -11,6 +11,7 @@ use support::pin::Pin;
 use support::process::step;
 use support::workspace::Workspace;
 
+use super::churn;
 use super::patch_file::{self, Patch};
 use super::stack::{SYNCED_REF, Stack, series_digest};
 use crate::upstream::{self, Downloaded};
@@ -154,6 +155,9 @@ pub fn refresh(ws: &Workspace) -> Result<()> {
     patch_file::validate(&patches)?;
     patch_file::write_series(&ws.patches(), &patches)?;
     stack.mark_synced(&patches)?;
+    for line in churn::churn(&stack, &pin)? {
+        step("Churn", line.to_string());
+    }
     let size = SeriesSize::of(&patches)?;
     step(
         "Exported",
