@@ -7,6 +7,7 @@
 //! How: ...
 //! Tested: ...
 //! Upstream: not proposed
+//! Origin: cargo-dynamic; DESIGN.md D10
 //! ---
 //!  src/cargo/version.rs | 12 ++++++++++++
 //!  1 file changed, 12 insertions(+)
@@ -24,7 +25,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 /// The header fields every patch must have, after `Subject`.
-pub const REQUIRED_FIELDS: [&str; 4] = ["Why", "How", "Tested", "Upstream"];
+pub const REQUIRED_FIELDS: [&str; 5] = ["Why", "How", "Tested", "Upstream", "Origin"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Patch {
@@ -183,7 +184,7 @@ mod tests {
 
     const TEXT: &str = "Subject: Name the fork in `cargo -V`\n\
         Why: users must know which cargo runs.\nHow: version.rs.\n\
-        Tested: version::simple.\nUpstream: not proposed\n---\n \
+        Tested: version::simple.\nUpstream: not proposed\nOrigin: cargo-dynamic\n---\n \
         src/cargo/version.rs | 1 +\n 1 file changed, 1 insertion(+)\n\n\
         diff --git a/src/cargo/version.rs b/src/cargo/version.rs\n+x\n";
 
