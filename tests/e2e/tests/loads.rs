@@ -82,8 +82,9 @@ fn tests_of_one_package_see_only_the_dev_dependencies_they_use() {
     // a constructor they do not use (`plugin_b`'s): linked statically, as under `dev`.
     for test in ["names_noisy", "plugins"] {
         assert!(
-            notes.iter().any(|n| n.contains(&format!("(test \"{test}\")"))
-                && n.contains("constructors")),
+            notes
+                .iter()
+                .any(|n| n.contains(&format!("(test \"{test}\")")) && n.contains("constructors")),
             "{test}: {log}"
         );
     }
@@ -109,9 +110,9 @@ fn an_allocator_serves_only_the_programs_that_use_its_crate() {
     let notes = static_notes(&log);
     for test in ["names_loud_alloc", "names_nothing"] {
         assert!(
-            notes
-                .iter()
-                .any(|n| n.contains(&format!("(test \"{test}\")")) && n.contains("global_allocator")),
+            notes.iter().any(
+                |n| n.contains(&format!("(test \"{test}\")")) && n.contains("global_allocator")
+            ),
             "{test}: {log}"
         );
     }
@@ -133,11 +134,16 @@ fn each_binary_of_a_workspace_sees_only_its_own_dependencies() {
         )))
     };
     run_ok(&mut fork.cargo(dir, &["build", "--locked"]));
-    let log = stderr(&run_ok(&mut fork.cargo(dir, &["build", "--locked", "--dynamic"])));
+    let log = stderr(&run_ok(
+        &mut fork.cargo(dir, &["build", "--locked", "--dynamic"]),
+    ));
     for bin in ["bin_itoa", "bin_json"] {
         let dev = run("debug", bin);
         assert!(dev.starts_with(bin), "{dev}");
         assert_eq!(run("dynamic", bin), dev);
-        assert!(!log.contains(&format!("(bin \"{bin}\") is linked statically")), "{log}");
+        assert!(
+            !log.contains(&format!("(bin \"{bin}\") is linked statically")),
+            "{log}"
+        );
     }
 }

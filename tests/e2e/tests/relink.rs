@@ -1,0 +1,282 @@
+//! Relink, don't rebuild (fixtures/relink): an edit of `core` that leaves its interface as it
+//! was relinks `core` alone, and `mid`, which depends on it, keeps its build; any other edit
+//! recompiles `mid`. After every edit, the program prints under `--dynamic` exactly what it
+//! prints under `dev`.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use e2e::{Project, run_ok, stderr, stdout};
+
+/// What an edit must do to the crates above `core` under `--dynamic`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    /// `core` relinked, `mid` not recompiled.
+    Relink,
+    /// `mid` recompiled.
+    Rebuild,
+}
+
+use Expect::{Rebuild, Relink};
+
+/// An edit: in `file`, `from` becomes `to` (`from` empty: `to` is appended).
+struct Edit {
+    what: &'static str,
+    file: &'static str,
+    from: &'static str,
+    to: &'static str,
+    expect: Expect,
+}
+
+const EDITS: &[Edit] = &[
+    Edit {
+        what: "a plain function's body",
+        file: "core/src/lib.rs",
+        from: "    helper(1)\n",
+        to: "    helper(2)\n",
+        expect: Relink,
+    },
+    Edit {
+        what: "the signature of a private function only plain bodies call",
+        file: "core/src/lib.rs",
+        from: "fn helper(x: u32) -> u32 {\n    x * 10\n",
+        to: "fn helper(x: u64) -> u32 {\n    x as u32 * 10\n",
+        expect: Relink,
+    },
+    Edit {
+        what: "a doc comment",
+        file: "core/src/lib.rs",
+        from: "/// A plain function: its body",
+        to: "/// A plain function, whose body",
+        expect: Relink,
+    },
+    Edit {
+        what: "a `#[cfg(test)]` item",
+        file: "core/src/lib.rs",
+        from: "    9\n",
+        to: "    90\n",
+        expect: Relink,
+    },
+    Edit {
+        what: "a comment below every item",
+        file: "core/src/lib.rs",
+        from: "",
+        to: "// The end.\n",
+        expect: Relink,
+    },
+    Edit {
+        what: "a private `use`",
+        file: "core/src/lib.rs",
+        from: "",
+        to: "#[allow(unused_imports)]\nuse std::collections::HashMap;\n",
+        expect: Relink,
+    },
+    Edit {
+        what: "a generic function's body",
+        file: "core/src/lib.rs",
+        from: "format!(\"generic {t}\")",
+        to: "format!(\"generic: {t}\")",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "an `#[inline]` function's body",
+        file: "core/src/lib.rs",
+        from: "pub fn inlined() -> u32 {\n    2\n",
+        to: "pub fn inlined() -> u32 {\n    22\n",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "a `const fn`'s body",
+        file: "core/src/lib.rs",
+        from: "pub const fn constant_fn() -> u32 {\n    3\n",
+        to: "pub const fn constant_fn() -> u32 {\n    33\n",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "a const's value",
+        file: "core/src/lib.rs",
+        from: "VALUE: u32 = 4;",
+        to: "VALUE: u32 = 44;",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "a static's value",
+        file: "core/src/lib.rs",
+        from: "STATIC: u32 = 5;",
+        to: "STATIC: u32 = 55;",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "a trait's default method",
+        file: "core/src/lib.rs",
+        from: "\"hello\".to_string()",
+        to: "\"hi\".to_string()",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "the body of a function returning `impl Trait`",
+        file: "core/src/lib.rs",
+        from: "pub fn opaque() -> impl Display {\n    6\n",
+        to: "pub fn opaque() -> impl Display {\n    \"six\"\n",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "an `async fn`'s body",
+        file: "core/src/lib.rs",
+        from: "pub async fn asynchronous() -> u32 {\n    7\n",
+        to: "pub async fn asynchronous() -> u32 {\n    77\n",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "a `macro_rules!`",
+        file: "core/src/lib.rs",
+        from: "        8\n",
+        to: "        88\n",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "a body that adds an impl",
+        file: "core/src/lib.rs",
+        from: "    helper(2)\n",
+        to: "    impl Item {\n        pub fn added(&self) -> u32 {\n            1\n        }\n    }\n    helper(2)\n",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "a shared generic instance no longer made",
+        file: "core/src/lib.rs",
+        from: "    let items = vec![Item(1), Item(2)];\n",
+        to: "    let items = [Item(1), Item(2)];\n",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "a line moved above generic code whose panic location a dependent reports",
+        file: "core/src/lib.rs",
+        from: "//! Every kind of item",
+        to: "//! A line more.\n//! Every kind of item",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "a private type in a public field",
+        file: "core/src/lib.rs",
+        from: "",
+        to: "#[allow(private_interfaces)]\npub struct Holder {\n    pub inner: Hidden,\n}\nstruct Hidden(u32);\n",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "the private type of that field",
+        file: "core/src/lib.rs",
+        from: "struct Hidden(u32);",
+        to: "struct Hidden(u64);",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "an `env!` value",
+        file: ".cargo/config.toml",
+        from: "\"first\"",
+        to: "\"second\"",
+        expect: Rebuild,
+    },
+];
+
+fn apply(dir: &Path, edit: &Edit) {
+    let path = dir.join(edit.file);
+    let text = fs::read_to_string(&path).unwrap();
+    let edited = if edit.from.is_empty() {
+        format!("{text}{}", edit.to)
+    } else {
+        assert_eq!(
+            text.matches(edit.from).count(),
+            1,
+            "{}: {:?}",
+            edit.what,
+            edit.from
+        );
+        text.replacen(edit.from, edit.to, 1)
+    };
+    fs::write(&path, edited).unwrap();
+}
+
+/// Builds `app` under `dev` and `--dynamic`, runs both, asserts they print the same, and
+/// returns the `--dynamic` build's log.
+fn build_and_compare(fork: &e2e::Fork, dir: &Path, env: &[(&str, &str)]) -> String {
+    let build = |extra: &[&str]| {
+        let mut args = vec!["build", "--locked", "-p", "app"];
+        args.extend(extra);
+        let mut cmd = fork.cargo(dir, &args);
+        cmd.envs(env.iter().copied());
+        run_ok(&mut cmd)
+    };
+    build(&[]);
+    let log = stderr(&build(&["--dynamic"]));
+    let run = |profile: &str| {
+        stdout(&run_ok(&mut Command::new(
+            dir.join("target").join(profile).join("app"),
+        )))
+    };
+    let dev = run("debug");
+    assert!(dev.contains("plain"), "{dev}");
+    assert_eq!(run("dynamic"), dev, "{log}");
+    log
+}
+
+#[test]
+fn an_edit_relinks_or_rebuilds_by_its_interface_and_the_program_stays_as_under_dev() {
+    let fork = e2e::fork();
+    let project = Project::fixture("relink");
+    let dir = project.path();
+    build_and_compare(&fork, dir, &[]);
+    let mut wrong = Vec::new();
+    for edit in EDITS {
+        apply(dir, edit);
+        let log = build_and_compare(&fork, dir, &[]);
+        let relinked = log.contains("Relinked core_lib") && !log.contains("Compiling mid");
+        let rebuilt = log.contains("Compiling mid") && !log.contains("Relinked core_lib");
+        let right = match edit.expect {
+            Relink => relinked,
+            Rebuild => rebuilt,
+        };
+        if !right {
+            wrong.push(format!(
+                "{} ({:?} expected):\n{log}",
+                edit.what, edit.expect
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_library_compiled_with_optimizations_and_without_incremental_always_rebuilds_its_dependents() {
+    // rustc may then inline any function across crates: no body is the library's own.
+    let fork = e2e::fork();
+    let project = Project::fixture("relink");
+    let dir = project.path();
+    let optimized = [
+        ("CARGO_PROFILE_DYNAMIC_OPT_LEVEL", "1"),
+        ("CARGO_PROFILE_DEV_OPT_LEVEL", "1"),
+        ("CARGO_INCREMENTAL", "0"),
+    ];
+    build_and_compare(&fork, dir, &optimized);
+    apply(dir, &EDITS[0]);
+    let log = build_and_compare(&fork, dir, &optimized);
+    assert!(
+        log.contains("Compiling mid") && !log.contains("Relinked"),
+        "{log}"
+    );
+}
+
+#[test]
+fn relinking_can_be_turned_off() {
+    let fork = e2e::fork();
+    let project = Project::fixture("relink");
+    let dir = project.path();
+    let off = [("CARGO_DYNAMIC_RELINK", "never")];
+    build_and_compare(&fork, dir, &off);
+    apply(dir, &EDITS[0]);
+    let log = build_and_compare(&fork, dir, &off);
+    assert!(
+        log.contains("Compiling mid") && !log.contains("Relinked"),
+        "{log}"
+    );
+}
