@@ -34,6 +34,8 @@ pub enum EditKind {
     ChangeString(&'static str),
     /// Appends a new public function.
     AddFunction,
+    /// Inserts a comment line at the top: every line below moves.
+    CommentAtTop,
 }
 
 impl Edit {
@@ -49,6 +51,9 @@ impl Edit {
                 "{original}\n/// Added by `cargo xtask bench`.\npub fn bench_edit_{round}(x: u64) -> u64 {{\n    x.wrapping_mul({}) ^ {round}\n}}\n",
                 round + 3
             ),
+            EditKind::CommentAtTop => {
+                format!("// Edit {round} of `cargo xtask bench`.\n{original}")
+            }
         };
         fs::write(dir.join(self.file), text)?;
         Ok(())
@@ -167,6 +172,16 @@ pub fn fixtures() -> Vec<Fixture> {
                     },
                 ),
                 (
+                    "lib body edit (a plain function), test --no-run",
+                    Scenario::EditThen {
+                        edit: Edit {
+                            file: "src/lib.rs",
+                            kind: EditKind::ChangeString("bad timestamp"),
+                        },
+                        args: &["test", "--no-run"],
+                    },
+                ),
+                (
                     "start-up (--help)",
                     Scenario::Startup { runs: STARTUP_RUNS },
                 ),
@@ -195,7 +210,7 @@ pub fn fixtures() -> Vec<Fixture> {
                 ("clean build", Scenario::CleanBuild),
                 ("no-op build", Scenario::Noop { args: &["build"] }),
                 (
-                    "edit in the middle (layer3 of 5), build",
+                    "body edit in the middle (layer3 of 5), build",
                     Scenario::EditThen {
                         edit: Edit {
                             file: "layer3/src/lib.rs",
@@ -276,6 +291,34 @@ pub fn fixtures() -> Vec<Fixture> {
                             edit: Edit {
                                 file: "members/gix-revwalk-0.38.0/src/lib.rs",
                                 kind: EditKind::AddFunction,
+                            },
+                            args: &["build"],
+                        }),
+                    },
+                ),
+                (
+                    "body edit in the middle (a plain function of gix-revwalk), build",
+                    Scenario::AtMost {
+                        rounds: 3,
+                        scenario: Box::new(Scenario::EditThen {
+                            edit: Edit {
+                                file: "members/gix-revwalk-0.38.0/src/graph/commit.rs",
+                                kind: EditKind::ChangeString(
+                                    "An error occurred when parsing commit parents",
+                                ),
+                            },
+                            args: &["build"],
+                        }),
+                    },
+                ),
+                (
+                    "comment line at the top of gix-revwalk's lib.rs, build",
+                    Scenario::AtMost {
+                        rounds: 3,
+                        scenario: Box::new(Scenario::EditThen {
+                            edit: Edit {
+                                file: "members/gix-revwalk-0.38.0/src/lib.rs",
+                                kind: EditKind::CommentAtTop,
                             },
                             args: &["build"],
                         }),
