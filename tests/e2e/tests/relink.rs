@@ -171,6 +171,27 @@ const EDITS: &[Edit] = &[
         expect: Rebuild,
     },
     Edit {
+        what: "a function's body under an attribute macro",
+        file: "core/src/lib.rs",
+        from: "    10\n",
+        to: "    100\n",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "a derived type",
+        file: "core/src/lib.rs",
+        from: "",
+        to: "#[derive(Clone, Debug, PartialEq)]\npub struct Derived<T>(pub T);\n",
+        expect: Rebuild,
+    },
+    Edit {
+        what: "a line moved above a derive, whose code dependents compile into themselves",
+        file: "core/src/lib.rs",
+        from: "#[derive(Clone, Debug, PartialEq)]",
+        to: "// A line more.\n#[derive(Clone, Debug, PartialEq)]",
+        expect: Rebuild,
+    },
+    Edit {
         what: "an `env!` value",
         file: ".cargo/config.toml",
         from: "\"first\"",
