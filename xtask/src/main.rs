@@ -97,6 +97,26 @@ enum Cmd {
     /// Install the faster linkers the benchmark measures: wild from crates.io into
     /// target/tools/, mold with apt-get when running as root
     Linkers,
+    /// Replay real commits (an edit stream), then random body edits, on a fixture of
+    /// published crates: after each, build under `dev` and `--dynamic`, compare the programs
+    /// and the touched crates' tests, and report relinked or rebuilt and both build times
+    Replay {
+        /// The stream's folder (default: ../shared/edit-streams/gitoxide-0.45.0)
+        #[arg(long)]
+        stream: Option<std::path::PathBuf>,
+        /// Only the first N commits of the stream
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// How many random body edits of middle crates follow the stream
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        random: usize,
+        /// The seed of the random edits (the same seed makes the same edits)
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Do not compile and compare the test binaries of the touched crates
+        #[arg(long)]
+        no_tests: bool,
+    },
     /// Run published crates' own test suites under `dev` and `--dynamic` and compare them,
     /// test by test (the list and why each crate is on it: compat/crates.toml)
     Compat {
@@ -136,6 +156,22 @@ fn main() {
         Cmd::Bench { rounds, fixtures } => checks::bench::bench(&ws, rounds, &fixtures),
         Cmd::Linkers => checks::bench::linkers::install(&ws),
         Cmd::Compat { quick, crates } => checks::compat::compat(&ws, &crates, quick),
+        Cmd::Replay {
+            stream,
+            limit,
+            random,
+            seed,
+            no_tests,
+        } => checks::replay::replay(
+            &ws,
+            &checks::replay::Options {
+                stream,
+                limit,
+                random,
+                seed,
+                tests: !no_tests,
+            },
+        ),
     };
     if let Err(err) = result {
         // Cargo's own layout: the error, then each cause on its own line.

@@ -301,3 +301,36 @@ fn relinking_can_be_turned_off() {
         "{log}"
     );
 }
+
+#[test]
+fn after_a_body_edit_test_recompiles_the_librarys_own_test_binary_and_no_other() {
+    let fork = e2e::fork();
+    let project = Project::fixture("relink");
+    let dir = project.path();
+    let test_no_run = |extra: &[&str]| {
+        let mut args = vec!["test", "--locked", "--dynamic", "--workspace", "--no-run"];
+        args.extend(extra);
+        stderr(&run_ok(&mut fork.cargo(dir, &args)))
+    };
+    test_no_run(&[]);
+    apply(dir, &EDITS[0]);
+    let log = test_no_run(&["-v"]);
+    // `(crate, is a test binary)` of each rustc run, link units left out.
+    let mut compiled: Vec<(String, bool)> = log
+        .lines()
+        .filter(|line| line.trim_start().starts_with("Running `"))
+        .filter_map(|line| {
+            let name = line.split("--crate-name ").nth(1)?.split(' ').next()?;
+            (!name.ends_with("_dylib")).then(|| (name.to_string(), line.contains(" --test ")))
+        })
+        .collect();
+    compiled.sort();
+    assert_eq!(
+        compiled,
+        [
+            ("core_lib".to_string(), false),
+            ("core_lib".to_string(), true)
+        ],
+        "{log}"
+    );
+}

@@ -6,6 +6,8 @@
 //! - [`testsuite`]: upstream Cargo's own testsuite, run on a patched source;
 //! - [`compat`]: published crates' own test suites, under `dev` and `--dynamic`;
 //! - [`bench`]: `--dynamic` against `dev`, measured side by side;
+//! - [`replay`]: real edits of a real workspace, then random ones, each built under both
+//!   profiles and compared;
 //! - [`releases`]: `check-upstream`, the series replayed onto later Cargo releases;
 //! - [`prefixes`]: `check-series`, every prefix of the series built and tested on its own;
 //! - [`whole_testsuite`]: `test --upstream-all`, all of Cargo's testsuite, fork against pristine.
@@ -14,6 +16,7 @@ pub mod bench;
 pub mod compat;
 pub mod prefixes;
 pub mod releases;
+pub mod replay;
 pub mod testsuite;
 pub mod whole_testsuite;
 

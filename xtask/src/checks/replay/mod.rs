@@ -1,0 +1,509 @@
+//! `cargo xtask replay`: real edits, one at a time, on a fixture of published crates, built
+//! under `dev` and `--dynamic` after each and compared. The programs must behave the same
+//! (the `gix` binary on a small repository, and the test binaries of the crates an edit
+//! touched); the report says, per edit, whether `--dynamic` relinked the edited crates or
+//! recompiled their dependents (and why), with both build times, then the totals.
+//!
+//! Two streams: the real commits of an edit stream ([`stream`]: `../shared/edit-streams/`
+//! unless `--stream` names another), then random body edits of middle crates ([`random`]).
+
+mod random;
+mod stream;
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use support::fork::Fork;
+use support::libtest::test_line;
+use support::mode::Mode;
+use support::process::{Merged, output, run_merged, step, tail};
+use support::workspace::Workspace;
+
+use crate::toolchain;
+use crate::upstream::published::{members_from_its_lock, unpack_as_workspace};
+use stream::Stream;
+
+/// The stream replayed by default, beside this repository.
+const DEFAULT_STREAM: &str = "../shared/edit-streams/gitoxide-0.45.0";
+
+/// The packages of the root's own Cargo.lock joined as workspace members (gitoxide's
+/// repository holds them all).
+const JOINED: &[&str] = &["gix", "gitoxide-core"];
+
+/// The build each edit is measured with: the `gix` binary with its `small` features (no C).
+const BUILD_ARGS: &[&str] = &["--no-default-features", "--features", "small"];
+const BIN: &str = "gix";
+
+/// What `gix` is asked on the repository after each build; `{repo}` is its path.
+const COMMANDS: &[&[&str]] = &[
+    &["--help"],
+    &["env"],
+    &["-r", "{repo}", "log"],
+    &["-r", "{repo}", "status"],
+    &["-r", "{repo}", "revision", "list", "--long-hashes", "HEAD"],
+    &["-r", "{repo}", "commit", "describe", "--all-refs"],
+    &["-r", "{repo}", "tree", "entries", "-r", "-e", "HEAD"],
+    &["-r", "{repo}", "diff", "tree", "HEAD~2", "HEAD"],
+    &["-r", "{repo}", "index", "entries"],
+    &["-r", "{repo}", "config"],
+    &["-r", "{repo}", "merge-base", "HEAD", "HEAD~1"],
+    &["-r", "{repo}", "odb", "stats"],
+];
+
+pub struct Options {
+    pub stream: Option<PathBuf>,
+    /// Only the first commits of the stream.
+    pub limit: Option<usize>,
+    /// How many random edits follow the stream.
+    pub random: usize,
+    pub seed: u64,
+    /// Also compile and compare the test binaries of the touched crates.
+    pub tests: bool,
+}
+
+/// `cargo xtask replay`.
+pub fn replay(ws: &Workspace, options: &Options) -> Result<()> {
+    let stream_dir = options
+        .stream
+        .clone()
+        .unwrap_or_else(|| ws.root().join(DEFAULT_STREAM));
+    let stream = Stream::read(&stream_dir)?;
+    let fork = toolchain::build(ws)?;
+    let root = (stream.root.0.as_str(), stream.root.1.as_str());
+    let base = ws.target().join("replay");
+    let dir = base.join(format!("{}-{}", root.0, root.1));
+    let lock = ws
+        .root()
+        .join("bench")
+        .join("locks")
+        .join(format!("{}-{}.lock", root.0, root.1));
+    step(
+        "Preparing",
+        format!("{}@{} in {}", root.0, root.1, ws.display(&dir)),
+    );
+    let members = members_from_its_lock(ws, root, JOINED)?;
+    unpack_as_workspace(ws, &dir, root, &members, &lock)?;
+    let repository = make_repository(&base.join("repository"))?;
+    let replay = Replay {
+        fork,
+        dir,
+        repository,
+        tests: options.tests,
+    };
+    replay.settle()?;
+
+    let mut rows = Vec::new();
+    let commits = stream
+        .commits
+        .iter()
+        .take(options.limit.unwrap_or(usize::MAX));
+    let total = commits.len();
+    for (n, commit) in commits.enumerate() {
+        step("Replaying", format!("[{}/{total}] {}", n + 1, commit.label));
+        commit.apply(&replay.dir)?;
+        let mut row = replay.measure(n, &commit.crates)?;
+        row.label = commit.label.clone();
+        row.read_by_build = commit.read_by_build;
+        step("Replayed", row.summary());
+        rows.push(row);
+    }
+    let mut rng = random::Rng::new(options.seed);
+    for n in 0..options.random {
+        let edit = random::edit(&replay.dir, &mut rng, n + 1)?;
+        step(
+            "Replaying",
+            format!("[random {}/{}] {}", n + 1, options.random, edit.description),
+        );
+        let mut row = replay.measure(n, std::slice::from_ref(&edit.krate))?;
+        row.label = format!("random {}: {}", n + 1, edit.description);
+        row.read_by_build = true;
+        step("Replayed", row.summary());
+        rows.push(row);
+    }
+
+    let report = report(&stream_dir, options, &rows);
+    let file = base.join("report.md");
+    fs::write(&file, &report)?;
+    println!("{report}");
+    step("Wrote", ws.display(&file));
+    let differing = rows.iter().filter(|r| !r.differences.is_empty()).count();
+    if differing > 0 {
+        bail!("{differing} edit(s) made `--dynamic` behave differently from `dev` (see above)");
+    }
+    Ok(())
+}
+
+struct Replay {
+    fork: Fork,
+    dir: PathBuf,
+    repository: PathBuf,
+    tests: bool,
+}
+
+/// What one edit did.
+#[derive(Default)]
+struct Row {
+    label: String,
+    read_by_build: bool,
+    dev_seconds: f64,
+    dynamic_seconds: f64,
+    outcome: Outcome,
+    differences: Vec<String>,
+}
+
+/// What `--dynamic` did with the edit.
+#[derive(Default, PartialEq)]
+enum Outcome {
+    /// Nothing compiled: the build reads no file the edit changed.
+    #[default]
+    Fresh,
+    /// The edited libraries kept their metadata: their dependents were not recompiled.
+    Relinked(Vec<String>),
+    /// A library got new metadata, for this reason (the first one `-v` gave).
+    Rebuilt(String),
+    /// Compiled, and no library whose dependents could be spared was among it.
+    Compiled,
+    /// Neither profile could build it.
+    Failed,
+}
+
+impl Row {
+    fn summary(&self) -> String {
+        format!(
+            "dev {:.2} s, dynamic {:.2} s: {}{}",
+            self.dev_seconds,
+            self.dynamic_seconds,
+            self.outcome.describe(),
+            if self.differences.is_empty() {
+                String::new()
+            } else {
+                format!("; DIFFERENT: {}", self.differences.join("; "))
+            }
+        )
+    }
+}
+
+impl Outcome {
+    /// From the log of `cargo build --dynamic -v`.
+    fn of_log(log: &str, success: bool) -> Outcome {
+        if !success {
+            return Outcome::Failed;
+        }
+        let marker = "gets new metadata, and its dependents are compiled against it: ";
+        if let Some(line) = log.lines().find(|line| line.contains(marker)) {
+            let library = line.split('`').nth(1).unwrap_or("?");
+            let reason = line.split(marker).nth(1).unwrap_or_default();
+            return Outcome::Rebuilt(format!("{library}: {reason}"));
+        }
+        let relinked: Vec<String> = log
+            .lines()
+            .filter_map(|line| line.trim_start().strip_prefix("Relinked "))
+            .filter_map(|rest| rest.split(' ').next())
+            .map(str::to_string)
+            .collect();
+        if !relinked.is_empty() {
+            Outcome::Relinked(relinked)
+        } else if log
+            .lines()
+            .any(|l| l.trim_start().starts_with("Compiling "))
+        {
+            Outcome::Compiled
+        } else {
+            Outcome::Fresh
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Outcome::Fresh => "fresh".into(),
+            Outcome::Relinked(crates) => format!("relinked {}", crates.join(", ")),
+            Outcome::Rebuilt(reason) => format!("rebuilt ({reason})"),
+            Outcome::Compiled => "compiled".into(),
+            Outcome::Failed => "failed to build".into(),
+        }
+    }
+}
+
+impl Replay {
+    /// The fork's `cargo <args>` on the fixture under `mode`, verbose (the relink notes).
+    fn cargo(&self, mode: Mode, args: &[&str]) -> Command {
+        let mut cmd = self.fork.cargo(&self.dir, args);
+        cmd.args(["--locked"]).args(mode.flags());
+        cmd
+    }
+
+    fn build(&self, mode: Mode) -> Result<(f64, Merged)> {
+        let mut cmd = self.cargo(mode, &["build", "-v"]);
+        cmd.args(BUILD_ARGS);
+        let started = Instant::now();
+        let merged = run_merged(cmd)?;
+        Ok((started.elapsed().as_secs_f64(), merged))
+    }
+
+    /// Both profiles built from the fixture as published, before the first edit.
+    fn settle(&self) -> Result<()> {
+        for mode in Mode::BOTH {
+            step(
+                "Building",
+                format!("the fixture as published (`{}`)", mode.name()),
+            );
+            let (_, built) = self.build(mode)?;
+            if !built.success {
+                bail!(
+                    "the fixture does not build under `{}`:\n{}",
+                    mode.name(),
+                    tail(&built.text, 30)
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds under both profiles (round `n` decides which goes first), then compares.
+    fn measure(&self, n: usize, crates: &[String]) -> Result<Row> {
+        let order = if n.is_multiple_of(2) {
+            [Mode::Dev, Mode::Dynamic]
+        } else {
+            [Mode::Dynamic, Mode::Dev]
+        };
+        let mut row = Row::default();
+        let mut dev = None;
+        let mut dynamic = None;
+        for mode in order {
+            let (seconds, built) = self.build(mode)?;
+            match mode {
+                Mode::Dev => (row.dev_seconds, dev) = (seconds, Some(built)),
+                Mode::Dynamic => (row.dynamic_seconds, dynamic) = (seconds, Some(built)),
+            }
+        }
+        let (dev, dynamic) = (dev.unwrap(), dynamic.unwrap());
+        row.outcome = Outcome::of_log(&dynamic.text, dynamic.success);
+        if dev.success != dynamic.success {
+            row.differences.push(format!(
+                "the build {} under `dev` and {} under `--dynamic`:\n{}",
+                if dev.success { "succeeded" } else { "failed" },
+                if dynamic.success {
+                    "succeeded"
+                } else {
+                    "failed"
+                },
+                tail(
+                    if dynamic.success {
+                        &dev.text
+                    } else {
+                        &dynamic.text
+                    },
+                    20
+                )
+            ));
+            return Ok(row);
+        }
+        if !dev.success {
+            return Ok(row);
+        }
+        for args in COMMANDS {
+            let run = |mode: Mode| self.run_bin(mode, args);
+            let (dev, dynamic) = (run(Mode::Dev)?, run(Mode::Dynamic)?);
+            if dev != dynamic {
+                row.differences.push(format!(
+                    "`gix {}`:\n--- dev\n{dev}\n--- dynamic\n{dynamic}",
+                    args.join(" ")
+                ));
+            }
+        }
+        if self.tests {
+            for krate in crates {
+                let (dev, dynamic) = (
+                    self.test(Mode::Dev, krate)?,
+                    self.test(Mode::Dynamic, krate)?,
+                );
+                if dev != dynamic {
+                    row.differences.push(format!(
+                        "the tests of {krate}:\n--- dev\n{}\n--- dynamic\n{}",
+                        dev.join("\n"),
+                        dynamic.join("\n")
+                    ));
+                }
+            }
+        }
+        Ok(row)
+    }
+
+    /// What `gix <args>` prints and how it exits, started directly.
+    fn run_bin(&self, mode: Mode, args: &[&str]) -> Result<String> {
+        let repository = self.repository.display().to_string();
+        let mut cmd = Command::new(self.dir.join("target").join(mode.dir()).join(BIN));
+        cmd.args(args.iter().map(|a| a.replace("{repo}", &repository)))
+            .current_dir(&self.repository)
+            .env_remove("LD_LIBRARY_PATH");
+        let out = cmd
+            .output()
+            .with_context(|| format!("starting the `{}` build of {BIN}", mode.name()))?;
+        Ok(format!(
+            "{}\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+
+    /// The outcome of each test of `krate`'s test binaries (its library's and its integration
+    /// tests'), sorted; a build that fails is an outcome too.
+    fn test(&self, mode: Mode, krate: &str) -> Result<Vec<String>> {
+        let cmd = self.cargo(
+            mode,
+            &["test", "-p", krate, "--lib", "--tests", "--no-fail-fast"],
+        );
+        let merged = run_merged(cmd)?;
+        let mut outcomes: Vec<String> = merged
+            .text
+            .lines()
+            .filter_map(test_line)
+            .map(|(name, outcome)| format!("{name}: {outcome:?}"))
+            .collect();
+        outcomes.sort();
+        if outcomes.is_empty() && !merged.success {
+            outcomes.push(format!("failed:\n{}", tail(&merged.text, 10)));
+        }
+        Ok(outcomes)
+    }
+}
+
+/// A small repository for `gix` to read, the same on every run: a few commits with fixed
+/// dates, a tag, a branch, a file changed in the work tree.
+fn make_repository(dir: &Path) -> Result<PathBuf> {
+    if dir.exists() {
+        fs::remove_dir_all(dir)?;
+    }
+    fs::create_dir_all(dir.join("src"))?;
+    let git = |args: &[&str]| -> Result<()> {
+        output(
+            Command::new("git")
+                .current_dir(dir)
+                .args([
+                    "-c",
+                    "user.name=Replay",
+                    "-c",
+                    "user.email=replay@example.com",
+                ])
+                .args([
+                    "-c",
+                    "init.defaultBranch=main",
+                    "-c",
+                    "commit.gpgsign=false",
+                ])
+                .args(args)
+                .env("GIT_AUTHOR_DATE", "2026-01-02T03:04:05Z")
+                .env("GIT_COMMITTER_DATE", "2026-01-02T03:04:05Z")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("HOME", dir),
+        )
+        .map(drop)
+    };
+    git(&["init", "--quiet"])?;
+    for (n, (file, text)) in [
+        ("README.md", "A repository for `cargo xtask replay`.\n"),
+        ("src/lib.rs", "pub fn one() -> u32 {\n    1\n}\n"),
+        (
+            "src/lib.rs",
+            "pub fn one() -> u32 {\n    1\n}\n\npub fn two() -> u32 {\n    2\n}\n",
+        ),
+        ("notes.txt", "first\nsecond\n"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        fs::write(dir.join(file), text)?;
+        git(&["add", "."])?;
+        git(&["commit", "--quiet", "-m", &format!("Change {}", n + 1)])?;
+        if n == 1 {
+            git(&["tag", "-a", "v1", "-m", "Version 1"])?;
+            git(&["branch", "side"])?;
+        }
+    }
+    fs::write(dir.join("notes.txt"), "first\nsecond, changed\n")?;
+    Ok(dir.to_path_buf())
+}
+
+/// The report: a row per edit, then the totals.
+fn report(stream: &Path, options: &Options, rows: &[Row]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# `cargo xtask replay`: {}{}\n",
+        stream.display(),
+        if options.random > 0 {
+            format!(
+                ", then {} random body edits (seed {})",
+                options.random, options.seed
+            )
+        } else {
+            String::new()
+        }
+    );
+    let _ = writeln!(
+        out,
+        "| edit | dev | dynamic | ratio | `--dynamic` did | same as `dev` |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+    for row in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {:.2} s | {:.2} s | {:.2} | {} | {} |",
+            row.label,
+            row.dev_seconds,
+            row.dynamic_seconds,
+            row.dynamic_seconds / row.dev_seconds,
+            row.outcome.describe(),
+            if row.differences.is_empty() {
+                "yes"
+            } else {
+                "**no**"
+            }
+        );
+    }
+    let (dev, dynamic): (f64, f64) = rows.iter().fold((0.0, 0.0), |(d, y), r| {
+        (d + r.dev_seconds, y + r.dynamic_seconds)
+    });
+    let read = rows.iter().filter(|r| r.read_by_build).count();
+    let relinked = rows
+        .iter()
+        .filter(|r| r.read_by_build && matches!(r.outcome, Outcome::Relinked(_)))
+        .count();
+    let differing = rows.iter().filter(|r| !r.differences.is_empty()).count();
+    let _ = writeln!(
+        out,
+        "\n{} edits: dev {dev:.1} s, dynamic {dynamic:.1} s in all (ratio {:.2}); of the {read} \
+         that change a file the build reads, {relinked} relinked without recompiling a \
+         dependent; {differing} with a difference from `dev`.",
+        rows.len(),
+        dynamic / dev
+    );
+    let mut reasons: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Rebuilt(reason) => Some(reason.as_str()),
+            _ => None,
+        })
+        .collect();
+    reasons.sort();
+    if !reasons.is_empty() {
+        let _ = writeln!(out, "\nWhy the others were rebuilt:\n");
+        for reason in reasons {
+            let _ = writeln!(out, "- {reason}");
+        }
+    }
+    for row in rows.iter().filter(|r| !r.differences.is_empty()) {
+        let _ = writeln!(
+            out,
+            "\n## {}\n\n```\n{}\n```",
+            row.label,
+            row.differences.join("\n\n")
+        );
+    }
+    out
+}
