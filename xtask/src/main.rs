@@ -86,11 +86,14 @@ enum Cmd {
         versions: Vec<String>,
     },
     /// Measure `--dynamic` against `dev` on the fixtures of bench/fixtures/, side by side;
-    /// writes docs/bench.json, docs/bench.svg and the table in README.md
+    /// a run of every scenario writes docs/bench.json, docs/bench.svg and the table in README.md
     Bench {
         /// Rounds per scenario (each measures both modes, alternating which goes first)
         #[arg(long, default_value_t = 5)]
         rounds: usize,
+        /// Only the scenarios whose name contains this text (default: all)
+        #[arg(long)]
+        scenario: Option<String>,
         /// Only these fixtures (default: all)
         fixtures: Vec<String>,
     },
@@ -153,7 +156,11 @@ fn main() {
         Cmd::Rebase { .. } => series::rebase::abort(&ws),
         Cmd::CheckSeries { from } => checks::prefixes::check_series(&ws, from),
         Cmd::CheckUpstream { versions } => checks::releases::check_upstream(&ws, &versions),
-        Cmd::Bench { rounds, fixtures } => checks::bench::bench(&ws, rounds, &fixtures),
+        Cmd::Bench {
+            rounds,
+            scenario,
+            fixtures,
+        } => checks::bench::bench(&ws, rounds, &fixtures, scenario.as_deref()),
         Cmd::Linkers => checks::bench::linkers::install(&ws),
         Cmd::Compat { quick, crates } => checks::compat::compat(&ws, &crates, quick),
         Cmd::Replay {

@@ -34,7 +34,7 @@ pub enum EditKind {
     ChangeString(&'static str),
     /// Appends a new public function.
     AddFunction,
-    /// Inserts a comment line at the top: every line below moves.
+    /// Inserts comment lines at the top, one more each round: every line below moves.
     CommentAtTop,
 }
 
@@ -51,8 +51,13 @@ impl Edit {
                 "{original}\n/// Added by `cargo xtask bench`.\npub fn bench_edit_{round}(x: u64) -> u64 {{\n    x.wrapping_mul({}) ^ {round}\n}}\n",
                 round + 3
             ),
+            // One line more than the round before: every line below moves in each round,
+            // not only in the first.
             EditKind::CommentAtTop => {
-                format!("// Edit {round} of `cargo xtask bench`.\n{original}")
+                format!(
+                    "{}{original}",
+                    "// Added by `cargo xtask bench`.\n".repeat(round + 1)
+                )
             }
         };
         fs::write(dir.join(self.file), text)?;

@@ -16,14 +16,14 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use support::process::run_captured;
+use support::process::{run_captured, step};
 use support::workspace::Workspace;
 
 use crate::toolchain;
 use report::Report;
 
 /// `cargo xtask bench`.
-pub fn bench(ws: &Workspace, rounds: usize, only: &[String]) -> Result<()> {
+pub fn bench(ws: &Workspace, rounds: usize, only: &[String], scenario: Option<&str>) -> Result<()> {
     if rounds < 1 {
         bail!("--rounds must be at least 1");
     }
@@ -37,19 +37,30 @@ pub fn bench(ws: &Workspace, rounds: usize, only: &[String]) -> Result<()> {
         if !only.is_empty() && !only.iter().any(|o| o == fixture.name) {
             continue;
         }
-        results.extend(run::bench_fixture(ws, &fork, &fixture, rounds)?);
+        results.extend(run::bench_fixture(ws, &fork, &fixture, rounds, scenario)?);
     }
     let toolchain = format!(
         "{}; {}",
         run_captured(Command::new(fork.bin("rustc")).arg("-V"))?.trim(),
         run_captured(Command::new(fork.bin("cargo")).arg("-V"))?.trim()
     );
-    Report {
+    let report = Report {
         results,
         machine: report::machine_description(),
         toolchain,
         rounds,
         minutes: started.elapsed().as_secs_f64() / 60.0,
+    };
+    // The README's table is one run of every scenario, side by side: a run of some of them
+    // prints its table and leaves the published one as it was.
+    if only.is_empty() && scenario.is_none() {
+        report.publish(ws)
+    } else {
+        report.print();
+        step(
+            "Kept",
+            "docs/bench.json, docs/bench.svg and the table in README.md (a partial run)",
+        );
+        Ok(())
     }
-    .publish(ws)
 }

@@ -89,6 +89,17 @@ pub struct Report {
 }
 
 impl Report {
+    /// Prints the tables, with the machine and the toolchain; returns the tables.
+    pub fn print(&self) -> String {
+        let table = table(&self.results) + &reference_table(&self.results);
+        println!("\n{table}");
+        println!(
+            "machine: {}\ntoolchain: {}\n{} rounds, {:.1} minutes",
+            self.machine, self.toolchain, self.rounds, self.minutes
+        );
+        table
+    }
+
     /// Prints the tables, and writes `docs/bench.json`, `docs/bench.svg` and README.md's table.
     pub fn publish(&self, ws: &Workspace) -> Result<()> {
         let (results, machine, toolchain, rounds, minutes) = (
@@ -98,11 +109,7 @@ impl Report {
             self.rounds,
             self.minutes,
         );
-        let table = table(results) + &reference_table(results);
-        println!("\n{table}");
-        println!(
-            "machine: {machine}\ntoolchain: {toolchain}\n{rounds} rounds, {minutes:.1} minutes"
-        );
+        let table = self.print();
 
         let docs = ws.root().join("docs");
         fs::create_dir_all(&docs)?;

@@ -37,10 +37,14 @@ pub fn bench_fixture(
     fork: &Fork,
     fixture: &Fixture,
     rounds: usize,
+    only_scenario: Option<&str>,
 ) -> Result<Vec<Measured>> {
     let bench = Bench::prepare(ws, fork, fixture, rounds)?;
     let mut results = Vec::new();
     for (n, (label, scenario)) in fixture.scenarios.iter().enumerate() {
+        if only_scenario.is_some_and(|only| !label.contains(only)) {
+            continue;
+        }
         let progress = |round: usize, rounds: usize, variant: Variant| {
             step(
                 "Measuring",
