@@ -264,7 +264,7 @@ impl Replay {
             "{}\n{}{}",
             out.status,
             String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            without_progress(&String::from_utf8_lossy(&out.stderr))
         ))
     }
 
@@ -344,4 +344,86 @@ fn make_repository(dir: &Path) -> Result<PathBuf> {
     }
     fs::write(dir.join("notes.txt"), "first\nsecond, changed\n")?;
     Ok(dir.to_path_buf())
+}
+
+/// `gix`'s standard error without its progress lines, which say how long a step took
+/// (`12:00:01 status done 3 files in 0.01s (406 files/s)`), and without the clock its log
+/// lines start with: the wall clock differs from run to run, under either profile.
+/// Everything else is compared as it is.
+fn without_progress(stderr: &str) -> String {
+    stderr
+        .lines()
+        .map(without_ansi_escapes)
+        .filter(|line| {
+            let progress = line.contains(" done ") && line.trim_end().ends_with("/s)");
+            !progress && !line.trim().is_empty()
+        })
+        .map(|line| without_clock(&line) + "\n")
+        .collect()
+}
+
+/// A log line without its leading `[2026-12-02T14:56:43Z` or `14:56:43`.
+fn without_clock(line: &str) -> String {
+    let is_clock = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_digit() || b"-:TZ".contains(&b))
+    };
+    let trimmed = line.trim_start();
+    if let Some(rest) = trimmed.strip_prefix('[')
+        && let Some((stamp, after)) = rest.split_once(' ')
+        && stamp.len() == 20
+        && is_clock(stamp)
+    {
+        return format!("[<clock> {after}");
+    }
+    if let Some((stamp, after)) = trimmed.split_once(' ')
+        && stamp.len() == 8
+        && is_clock(stamp)
+    {
+        return format!("<clock> {after}");
+    }
+    line.to_string()
+}
+
+/// The text of a terminal line without its colour and cursor sequences (`ESC [ ... letter`).
+fn without_ansi_escapes(line: &str) -> String {
+    let mut text = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else {
+            text.push(c);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_progress;
+
+    #[test]
+    fn progress_lines_are_left_out_and_the_rest_kept() {
+        let stderr = "\u{1b}[?25l[2026-12-02T14:56:43Z INFO  prodash::tree::item] status \u{2192} \
+                      done 3 files in 0.01s (406 files/s)\n \u{1b}[2;43;37m14:56:43\u{1b}[0m \
+                      \u{1b}[2mstatus\u{1b}[0m \u{1b}[1;37mdone 3 files in 0.01s (406 \
+                      files/s)\u{1b}[0m\n\u{1b}[?25h\u{1b}[2K\nerror: no such reference\n";
+        assert_eq!(without_progress(stderr), "error: no such reference\n");
+    }
+
+    #[test]
+    fn log_lines_are_compared_without_their_clock() {
+        let stderr = "[2026-12-02T14:56:43Z INFO  gix] opened\n14:56:44 open repository\n";
+        assert_eq!(
+            without_progress(stderr),
+            "[<clock> INFO  gix] opened\n<clock> open repository\n"
+        );
+    }
 }
