@@ -73,6 +73,13 @@ const EDITS: &[Edit] = &[
         expect: Relink,
     },
     Edit {
+        what: "a body in a file found through `#[path]` in an inline module",
+        file: "core/src/paths/found/by_path.rs",
+        from: "    7\n",
+        to: "    70\n",
+        expect: Relink,
+    },
+    Edit {
         what: "a generic function's body",
         file: "core/src/lib.rs",
         from: "format!(\"generic {t}\")",

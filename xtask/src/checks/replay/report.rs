@@ -55,8 +55,12 @@ impl Outcome {
         if !success {
             return Outcome::Failed;
         }
+        // The edited library's note, not the notes of the dependents it carried along.
         let marker = "gets new metadata, and its dependents are compiled against it: ";
-        if let Some(line) = log.lines().find(|line| line.contains(marker)) {
+        let carried = "a library it depends on changed its metadata";
+        let notes = || log.lines().filter(|line| line.contains(marker));
+        let edited = notes().find(|line| !line.contains(carried));
+        if let Some(line) = edited.or_else(|| notes().next()) {
             let library = line.split('`').nth(1).unwrap_or("?");
             let reason = line.split(marker).nth(1).unwrap_or_default();
             return Outcome::Rebuilt(format!("{library}: {reason}"));
@@ -202,4 +206,27 @@ fn per_crate(rows: &[Row]) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Outcome;
+
+    #[test]
+    fn the_reason_is_the_edited_librarys_not_a_dependents() {
+        let log = "\
+note: `gix-config` gets new metadata, and its dependents are compiled against it: a library it depends on changed its metadata (libgix_ref.rmeta)
+note: `gix-ref` gets new metadata, and its dependents are compiled against it: its interface changed: `Store` in src/lib.rs #1
+";
+        assert!(
+            Outcome::of_log(log, true)
+                == Outcome::Rebuilt("gix-ref: its interface changed: `Store` in src/lib.rs #1".into())
+        );
+    }
+
+    #[test]
+    fn relinked_libraries_are_listed() {
+        let log = "   Compiling gix-date v0.9.0\n    Relinked gix-date (interface unchanged; 3 dependents not recompiled)\n";
+        assert!(Outcome::of_log(log, true) == Outcome::Relinked(vec!["gix-date".into()]));
+    }
 }
