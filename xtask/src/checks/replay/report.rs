@@ -220,7 +220,9 @@ note: `gix-ref` gets new metadata, and its dependents are compiled against it: i
 ";
         assert!(
             Outcome::of_log(log, true)
-                == Outcome::Rebuilt("gix-ref: its interface changed: `Store` in src/lib.rs #1".into())
+                == Outcome::Rebuilt(
+                    "gix-ref: its interface changed: `Store` in src/lib.rs #1".into()
+                )
         );
     }
 
