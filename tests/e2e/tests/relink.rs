@@ -80,6 +80,27 @@ const EDITS: &[Edit] = &[
         expect: Relink,
     },
     Edit {
+        what: "a line added above generic code that no dependent has compiled (positions owed)",
+        file: "core/src/quiet.rs",
+        from: "//! Generic code",
+        to: "//! A line more.\n//! Generic code",
+        expect: Relink,
+    },
+    Edit {
+        what: "a dependent that starts compiling that code (the owed positions are paid first)",
+        file: "mid/src/lib.rs",
+        from: QUIET_CALL_BEFORE,
+        to: QUIET_CALL_AFTER,
+        expect: Rebuild,
+    },
+    Edit {
+        what: "a line added above that code once a dependent has compiled it",
+        file: "core/src/quiet.rs",
+        from: "//! A line more.",
+        to: "//! A line more.\n//! And another.",
+        expect: Rebuild,
+    },
+    Edit {
         what: "a generic function's body",
         file: "core/src/lib.rs",
         from: "format!(\"generic {t}\")",
@@ -206,6 +227,11 @@ const EDITS: &[Edit] = &[
         expect: Rebuild,
     },
 ];
+
+/// `mid` calling the generic code of `core/src/quiet.rs`, whose panic location `app` prints.
+const QUIET_CALL_BEFORE: &str = "    ]\n    .join";
+const QUIET_CALL_AFTER: &str = "        format!(\"quietly {}\", \
+     std::panic::catch_unwind(core_lib::quiet::located_quietly::<u8>).is_err()),\n    ]\n    .join";
 
 fn apply(dir: &Path, edit: &Edit) {
     let path = dir.join(edit.file);
@@ -340,4 +366,55 @@ fn after_a_body_edit_test_recompiles_the_librarys_own_test_binary_and_no_other()
         ],
         "{log}"
     );
+}
+
+/// The edits of `core/src/quiet.rs` and `mid` above, in one build: `mid` is compiled in the
+/// build that moves the code, so `core_lib` may not owe the positions.
+#[test]
+fn a_dependent_compiled_in_the_build_that_moves_code_gets_the_new_positions() {
+    let fork = e2e::fork();
+    let project = Project::fixture("relink");
+    let dir = project.path();
+    build_and_compare(&fork, dir, &[]);
+    let [moved, called] = ["core/src/quiet.rs", "mid/src/lib.rs"].map(|file| {
+        EDITS
+            .iter()
+            .find(|edit| edit.file == file)
+            .expect("an edit of the file")
+    });
+    apply(dir, moved);
+    apply(dir, called);
+    let log = build_and_compare(&fork, dir, &[]);
+    assert!(
+        log.contains("Compiling core_lib") && log.contains("Compiling mid"),
+        "{log}"
+    );
+}
+
+/// Positions owed by a build that does not build the dependents (`-p core_lib`) are paid by
+/// the next build that has a dependent holding positions of the moved code, though nothing
+/// else makes that dependent stale.
+#[test]
+fn a_dependent_left_out_of_the_build_that_moves_code_gets_the_new_positions_later() {
+    let fork = e2e::fork();
+    let project = Project::fixture("relink");
+    let dir = project.path();
+    let called = EDITS
+        .iter()
+        .find(|edit| edit.file == "mid/src/lib.rs")
+        .expect("an edit of mid");
+    apply(dir, called);
+    build_and_compare(&fork, dir, &[]);
+    let moved = EDITS
+        .iter()
+        .find(|edit| edit.file == "core/src/quiet.rs")
+        .expect("an edit of quiet.rs");
+    apply(dir, moved);
+    let alone = stderr(&run_ok(&mut fork.cargo(
+        dir,
+        &["build", "--locked", "--dynamic", "-p", "core_lib"],
+    )));
+    assert!(alone.contains("Relinked core_lib"), "{alone}");
+    let log = build_and_compare(&fork, dir, &[]);
+    assert!(log.contains("Compiling mid"), "{log}");
 }
