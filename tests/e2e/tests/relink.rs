@@ -101,6 +101,13 @@ const EDITS: &[Edit] = &[
         expect: Rebuild,
     },
     Edit {
+        what: "a line added above generic code that a dependent compiled with no panic location",
+        file: "core/src/lines.rs",
+        from: "//! Generic code",
+        to: "//! A line more.\n//! Generic code",
+        expect: Rebuild,
+    },
+    Edit {
         what: "a generic function's body",
         file: "core/src/lib.rs",
         from: "format!(\"generic {t}\")",
