@@ -4,6 +4,7 @@
 //! prints under `dev`.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -240,6 +241,14 @@ const QUIET_CALL_BEFORE: &str = "    ]\n    .join";
 const QUIET_CALL_AFTER: &str = "        format!(\"quietly {}\", \
      std::panic::catch_unwind(core_lib::quiet::located_quietly::<u8>).is_err()),\n    ]\n    .join";
 
+/// The first of `EDITS` that edits `file`.
+fn first_edit_of(file: &str) -> &'static Edit {
+    EDITS
+        .iter()
+        .find(|edit| edit.file == file)
+        .unwrap_or_else(|| panic!("no edit of {file}"))
+}
+
 fn apply(dir: &Path, edit: &Edit) {
     let path = dir.join(edit.file);
     let text = fs::read_to_string(&path).unwrap();
@@ -383,12 +392,7 @@ fn a_dependent_compiled_in_the_build_that_moves_code_gets_the_new_positions() {
     let project = Project::fixture("relink");
     let dir = project.path();
     build_and_compare(&fork, dir, &[]);
-    let [moved, called] = ["core/src/quiet.rs", "mid/src/lib.rs"].map(|file| {
-        EDITS
-            .iter()
-            .find(|edit| edit.file == file)
-            .expect("an edit of the file")
-    });
+    let [moved, called] = ["core/src/quiet.rs", "mid/src/lib.rs"].map(first_edit_of);
     apply(dir, moved);
     apply(dir, called);
     let log = build_and_compare(&fork, dir, &[]);
@@ -406,22 +410,62 @@ fn a_dependent_left_out_of_the_build_that_moves_code_gets_the_new_positions_late
     let fork = e2e::fork();
     let project = Project::fixture("relink");
     let dir = project.path();
-    let called = EDITS
-        .iter()
-        .find(|edit| edit.file == "mid/src/lib.rs")
-        .expect("an edit of mid");
+    let called = first_edit_of("mid/src/lib.rs");
     apply(dir, called);
     build_and_compare(&fork, dir, &[]);
-    let moved = EDITS
-        .iter()
-        .find(|edit| edit.file == "core/src/quiet.rs")
-        .expect("an edit of quiet.rs");
+    let moved = first_edit_of("core/src/quiet.rs");
     apply(dir, moved);
-    let alone = stderr(&run_ok(&mut fork.cargo(
-        dir,
-        &["build", "--locked", "--dynamic", "-p", "core_lib"],
-    )));
+    let alone = stderr(&run_ok(
+        &mut fork.cargo(dir, &["build", "--locked", "--dynamic", "-p", "core_lib"]),
+    ));
     assert!(alone.contains("Relinked core_lib"), "{alone}");
     let log = build_and_compare(&fork, dir, &[]);
     assert!(log.contains("Compiling mid"), "{log}");
+}
+
+/// The compile that keeps `core`'s metadata, and the one after it that does not, both reuse
+/// rustc's incremental cache: rustc throws it away when a tracked argument (`--emit` among
+/// them) differs from the last compile's, and both then start from scratch. rustc says so
+/// under `-Zincremental-info`, given to `core_lib` alone by a wrapper (the profile's units
+/// may take `-Z` flags; Cargo's own queries of rustc may not).
+#[test]
+fn the_compile_that_keeps_the_metadata_keeps_the_incremental_cache() {
+    let fork = e2e::fork();
+    let project = Project::fixture("relink");
+    let dir = project.path();
+    let wrapper = dir.join("incremental-info.sh");
+    fs::write(
+        &wrapper,
+        "#!/bin/sh\ncase \" $* \" in *\" --crate-name core_lib \"*) exec \"$@\" -Zincremental-info;; esac\nexec \"$@\"\n",
+    )
+    .unwrap();
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    let build = || {
+        let mut cmd = fork.cargo(dir, &["build", "--locked", "--dynamic", "-p", "app"]);
+        cmd.env("RUSTC_WORKSPACE_WRAPPER", &wrapper)
+            .env("CARGO_INCREMENTAL", "1");
+        stderr(&run_ok(&mut cmd))
+    };
+    build();
+    for (edit, done) in [
+        (&EDITS[0], "Relinked core_lib"),
+        (
+            edit_described_as("a generic function's body"),
+            "Compiling mid",
+        ),
+    ] {
+        apply(dir, edit);
+        let log = build();
+        assert!(log.contains(done), "{}:\n{log}", edit.what);
+        assert!(log.contains("[incremental]"), "{}:\n{log}", edit.what);
+        assert!(!log.contains("ignoring cache"), "{}:\n{log}", edit.what);
+    }
+}
+
+/// The edit of `EDITS` described as `what`.
+fn edit_described_as(what: &str) -> &'static Edit {
+    EDITS
+        .iter()
+        .find(|edit| edit.what == what)
+        .unwrap_or_else(|| panic!("no edit of {what}"))
 }
