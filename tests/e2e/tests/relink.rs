@@ -179,6 +179,20 @@ const EDITS: &[Edit] = &[
         expect: Rebuild,
     },
     Edit {
+        what: "a body that no longer makes shared generic instances no dependent uses (symbols owed)",
+        file: "core/src/lib.rs",
+        from: "    let counts = vec![Count(1)];\n",
+        to: "    let counts = [Count(1)];\n",
+        expect: Relink,
+    },
+    Edit {
+        what: "a dependent that starts making one of them (the owed symbols are paid first)",
+        file: "mid/src/lib.rs",
+        from: COUNTED_BEFORE,
+        to: COUNTED_AFTER,
+        expect: Rebuild,
+    },
+    Edit {
         what: "a shared generic instance no longer made",
         file: "core/src/lib.rs",
         from: "    let items = vec![Item(1), Item(2)];\n",
@@ -241,12 +255,17 @@ const QUIET_CALL_BEFORE: &str = "    ]\n    .join";
 const QUIET_CALL_AFTER: &str = "        format!(\"quietly {}\", \
      std::panic::catch_unwind(core_lib::quiet::located_quietly::<u8>).is_err()),\n    ]\n    .join";
 
-/// The first of `EDITS` that edits `file`.
-fn first_edit_of(file: &str) -> &'static Edit {
+/// `mid` making a `Vec<core_lib::Count>`, whose code `core_lib` shares while it makes one.
+const COUNTED_BEFORE: &str = "        format!(\"counted {}\", core_lib::counted()),\n";
+const COUNTED_AFTER: &str = "        format!(\"counted {}\", core_lib::counted()),\n        \
+     format!(\"counts {}\", vec![core_lib::Count(2)].len()),\n";
+
+/// The first of `EDITS` that `which` picks.
+fn edit_where(which: impl Fn(&Edit) -> bool) -> &'static Edit {
     EDITS
         .iter()
-        .find(|edit| edit.file == file)
-        .unwrap_or_else(|| panic!("no edit of {file}"))
+        .find(|edit| which(edit))
+        .expect("an edit of `EDITS`")
 }
 
 fn apply(dir: &Path, edit: &Edit) {
@@ -392,7 +411,8 @@ fn a_dependent_compiled_in_the_build_that_moves_code_gets_the_new_positions() {
     let project = Project::fixture("relink");
     let dir = project.path();
     build_and_compare(&fork, dir, &[]);
-    let [moved, called] = ["core/src/quiet.rs", "mid/src/lib.rs"].map(first_edit_of);
+    let [moved, called] =
+        ["core/src/quiet.rs", "mid/src/lib.rs"].map(|file| edit_where(|e| e.file == file));
     apply(dir, moved);
     apply(dir, called);
     let log = build_and_compare(&fork, dir, &[]);
@@ -410,15 +430,42 @@ fn a_dependent_left_out_of_the_build_that_moves_code_gets_the_new_positions_late
     let fork = e2e::fork();
     let project = Project::fixture("relink");
     let dir = project.path();
-    let called = first_edit_of("mid/src/lib.rs");
+    let called = edit_where(|e| e.file == "mid/src/lib.rs");
     apply(dir, called);
     build_and_compare(&fork, dir, &[]);
-    let moved = first_edit_of("core/src/quiet.rs");
+    let moved = edit_where(|e| e.file == "core/src/quiet.rs");
     apply(dir, moved);
     let alone = stderr(&run_ok(
         &mut fork.cargo(dir, &["build", "--locked", "--dynamic", "-p", "core_lib"]),
     ));
     assert!(alone.contains("Relinked core_lib"), "{alone}");
+    let log = build_and_compare(&fork, dir, &[]);
+    assert!(log.contains("Compiling mid"), "{log}");
+}
+
+/// Symbols owed by a build that does not build the dependents (`-p core_lib`) are paid by the
+/// next build that has a dependent using one of them, though nothing else makes that dependent
+/// stale: `core_lib`'s shared object no longer defines them.
+#[test]
+fn a_dependent_left_out_of_the_build_that_drops_an_instance_it_uses_is_compiled_again_later() {
+    let fork = e2e::fork();
+    let project = Project::fixture("relink");
+    let dir = project.path();
+    apply(dir, edit_where(|e| e.from == COUNTED_BEFORE));
+    build_and_compare(&fork, dir, &[]);
+    apply(
+        dir,
+        edit_where(|e| e.to == "    let counts = [Count(1)];\n"),
+    );
+    let alone = stderr(&run_ok(
+        &mut fork.cargo(dir, &["build", "--locked", "--dynamic", "-p", "core_lib"]),
+    ));
+    assert!(
+        alone.contains(
+            "Relinked core_lib (interface unchanged but for symbols it no longer defines"
+        ),
+        "{alone}"
+    );
     let log = build_and_compare(&fork, dir, &[]);
     assert!(log.contains("Compiling mid"), "{log}");
 }
@@ -450,7 +497,7 @@ fn the_compile_that_keeps_the_metadata_keeps_the_incremental_cache() {
     for (edit, done) in [
         (&EDITS[0], "Relinked core_lib"),
         (
-            edit_described_as("a generic function's body"),
+            edit_where(|e| e.what == "a generic function's body"),
             "Compiling mid",
         ),
     ] {
@@ -460,12 +507,4 @@ fn the_compile_that_keeps_the_metadata_keeps_the_incremental_cache() {
         assert!(log.contains("[incremental]"), "{}:\n{log}", edit.what);
         assert!(!log.contains("ignoring cache"), "{}:\n{log}", edit.what);
     }
-}
-
-/// The edit of `EDITS` described as `what`.
-fn edit_described_as(what: &str) -> &'static Edit {
-    EDITS
-        .iter()
-        .find(|edit| edit.what == what)
-        .unwrap_or_else(|| panic!("no edit of {what}"))
 }
