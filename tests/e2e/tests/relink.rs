@@ -508,3 +508,47 @@ fn the_compile_that_keeps_the_metadata_keeps_the_incremental_cache() {
         assert!(!log.contains("ignoring cache"), "{}:\n{log}", edit.what);
     }
 }
+
+/// A link unit's crate hash changes with that of every crate it loads, the libraries of the
+/// link units below it included (fixtures/stacked): an interface edit of `left` gives
+/// `on_left`, in `edited_dependents_dylib`, new metadata; `lower_dylib`, over that group, is
+/// linked again and gets a new crate hash, though `lower` is not recompiled; so `upper_dylib`,
+/// over it, must be linked again too, or `top_dylib` is refused (E0460: `upper_dylib` was built
+/// against a `lower_dylib` that is gone).
+#[test]
+fn a_link_unit_is_linked_again_when_a_library_two_link_units_below_gets_new_metadata() {
+    let fork = e2e::fork();
+    let project = Project::fixture("stacked");
+    let dir = project.path();
+    let build = |profile: &[&str]| {
+        let mut args = vec!["build", "--locked"];
+        args.extend(profile);
+        stderr(&run_ok(&mut fork.cargo(dir, &args)))
+    };
+    let edit = |file: &str, from: &str, to: &str| {
+        let path = dir.join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches(from).count(), 1, "{file}: {from:?}");
+        fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    build(&["--dynamic"]);
+    // Each in a link unit of its own from now on.
+    edit("left/src/lib.rs", "    1\n", "    3\n");
+    edit("right/src/lib.rs", "    2\n", "    4\n");
+    build(&["--dynamic"]);
+    fs::write(
+        dir.join("left/src/lib.rs"),
+        "pub fn value() -> u32 {\n    5\n}\n\npub fn added() -> u32 {\n    6\n}\n",
+    )
+    .unwrap();
+    let log = build(&["--dynamic", "-v"]);
+    assert!(log.contains("--crate-name upper_dylib"), "{log}");
+    build(&[]);
+    let run = |profile: &str| {
+        stdout(&run_ok(&mut Command::new(
+            dir.join("target").join(profile).join("app"),
+        )))
+    };
+    assert_eq!(run("dynamic"), run("debug"));
+    assert_eq!(run("debug"), "upper 42 on_left 50\n");
+}
