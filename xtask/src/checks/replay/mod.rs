@@ -86,6 +86,14 @@ pub fn replay(ws: &Workspace, options: &Options) -> Result<()> {
         "Preparing",
         format!("{}@{} in {}", root.0, root.1, ws.display(&dir)),
     );
+    // A replay edits the fixture, so the target folder of an earlier replay holds builds of
+    // sources that unpacking restores with their archive's older times, which Cargo would take
+    // as up to date (both profiles would start from the last replay's builds, and the relink
+    // decisions with them): every replay builds the fixture as published from scratch.
+    let target = dir.join("target");
+    if target.exists() {
+        fs::remove_dir_all(&target)?;
+    }
     let members = members_from_its_lock(ws, root, JOINED)?;
     unpack_as_workspace(ws, &dir, root, &members, &lock)?;
     let repository = make_repository(&base.join("repository"))?;
