@@ -269,21 +269,26 @@ fn edit_where(which: impl Fn(&Edit) -> bool) -> &'static Edit {
 }
 
 fn apply(dir: &Path, edit: &Edit) {
-    let path = dir.join(edit.file);
-    let text = fs::read_to_string(&path).unwrap();
-    let edited = if edit.from.is_empty() {
-        format!("{text}{}", edit.to)
+    replace_once(&dir.join(edit.file), edit.from, edit.to, edit.what);
+}
+
+/// In the file at `path`, `from` (found once) becomes `to`; `from` empty: `to` is appended.
+fn replace_once(path: &Path, from: &str, to: &str, what: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    let edited = if from.is_empty() {
+        format!("{text}{to}")
     } else {
-        assert_eq!(
-            text.matches(edit.from).count(),
-            1,
-            "{}: {:?}",
-            edit.what,
-            edit.from
-        );
-        text.replacen(edit.from, edit.to, 1)
+        assert_eq!(text.matches(from).count(), 1, "{what}: {from:?}");
+        text.replacen(from, to, 1)
     };
-    fs::write(&path, edited).unwrap();
+    fs::write(path, edited).unwrap();
+}
+
+/// What the fixture's `app`, built under `profile`'s folder, prints.
+fn run_app(dir: &Path, profile: &str) -> String {
+    stdout(&run_ok(&mut Command::new(
+        dir.join("target").join(profile).join("app"),
+    )))
 }
 
 /// Builds `app` under `dev` and `--dynamic`, runs both, asserts they print the same, and
@@ -298,14 +303,9 @@ fn build_and_compare(fork: &e2e::Fork, dir: &Path, env: &[(&str, &str)]) -> Stri
     };
     build(&[]);
     let log = stderr(&build(&["--dynamic"]));
-    let run = |profile: &str| {
-        stdout(&run_ok(&mut Command::new(
-            dir.join("target").join(profile).join("app"),
-        )))
-    };
-    let dev = run("debug");
+    let dev = run_app(dir, "debug");
     assert!(dev.contains("plain"), "{dev}");
-    assert_eq!(run("dynamic"), dev, "{log}");
+    assert_eq!(run_app(dir, "dynamic"), dev, "{log}");
     log
 }
 
@@ -525,12 +525,7 @@ fn a_link_unit_is_linked_again_when_a_library_two_link_units_below_gets_new_meta
         args.extend(profile);
         stderr(&run_ok(&mut fork.cargo(dir, &args)))
     };
-    let edit = |file: &str, from: &str, to: &str| {
-        let path = dir.join(file);
-        let text = fs::read_to_string(&path).unwrap();
-        assert_eq!(text.matches(from).count(), 1, "{file}: {from:?}");
-        fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    };
+    let edit = |file: &str, from: &str, to: &str| replace_once(&dir.join(file), from, to, file);
     build(&["--dynamic"]);
     // Each in a link unit of its own from now on.
     edit("left/src/lib.rs", "    1\n", "    3\n");
@@ -544,11 +539,7 @@ fn a_link_unit_is_linked_again_when_a_library_two_link_units_below_gets_new_meta
     let log = build(&["--dynamic", "-v"]);
     assert!(log.contains("--crate-name upper_dylib"), "{log}");
     build(&[]);
-    let run = |profile: &str| {
-        stdout(&run_ok(&mut Command::new(
-            dir.join("target").join(profile).join("app"),
-        )))
-    };
-    assert_eq!(run("dynamic"), run("debug"));
-    assert_eq!(run("debug"), "upper 42 on_left 50\n");
+    let dev = run_app(dir, "debug");
+    assert_eq!(run_app(dir, "dynamic"), dev);
+    assert_eq!(dev, "upper 42 on_left 50\n");
 }
