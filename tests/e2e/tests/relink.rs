@@ -470,6 +470,54 @@ fn a_dependent_left_out_of_the_build_that_drops_an_instance_it_uses_is_compiled_
     assert!(log.contains("Compiling mid"), "{log}");
 }
 
+/// A source saved while the compile that may keep `core`'s metadata runs (by a wrapper, right
+/// before rustc reads it): the interface was found unchanged before the compile, but rustc
+/// compiles the saved version, whose `VALUE` changed, so `core` gets new metadata and `mid` is
+/// compiled against it, as under `dev`. The wrapper is given to every `--dynamic` build: it
+/// counts in the units' hashes.
+#[test]
+fn a_source_saved_during_the_compile_that_may_keep_the_metadata_gives_new_metadata() {
+    let fork = e2e::fork();
+    let project = Project::fixture("relink");
+    let dir = project.path();
+    let lib = dir.join("core/src/lib.rs");
+    let saved = dir.join("saved-during-the-build.rs");
+    let wrapper = dir.join("save-during-the-compile.sh");
+    fs::write(
+        &wrapper,
+        "#!/bin/sh\ncase \" $* \" in *\" --crate-name core_lib \"*)\n  \
+         if [ -e \"$SAVED\" ]; then cat \"$SAVED\" > \"$LIB\" && rm \"$SAVED\"; fi;;\nesac\nexec \"$@\"\n",
+    )
+    .unwrap();
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    let build = |dynamic: bool| {
+        let mut args = vec!["build", "--locked", "-p", "app"];
+        let mut cmd = if dynamic {
+            args.push("--dynamic");
+            let mut cmd = fork.cargo(dir, &args);
+            cmd.env("RUSTC_WORKSPACE_WRAPPER", &wrapper)
+                .env("SAVED", &saved)
+                .env("LIB", &lib);
+            cmd
+        } else {
+            fork.cargo(dir, &args)
+        };
+        stderr(&run_ok(&mut cmd))
+    };
+    build(true);
+    apply(dir, &EDITS[0]);
+    let value = edit_where(|e| e.what == "a const's value");
+    let edited = fs::read_to_string(&lib).unwrap();
+    fs::write(&saved, edited.replacen(value.from, value.to, 1)).unwrap();
+    let log = build(true);
+    assert!(!saved.exists(), "the wrapper did not save the file:\n{log}");
+    build(false);
+    let dev = run_app(dir, "debug");
+    assert!(dev.contains("value 44"), "{dev}");
+    assert_eq!(run_app(dir, "dynamic"), dev, "{log}");
+    assert!(log.contains("Compiling mid"), "{log}");
+}
+
 /// The compile that keeps `core`'s metadata, and the one after it that does not, both reuse
 /// rustc's incremental cache: rustc throws it away when a tracked argument (`--emit` among
 /// them) differs from the last compile's, and both then start from scratch. rustc says so
