@@ -81,6 +81,16 @@ impl Project {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+
+    /// Writes the shell script `text` as `name` in the project and makes it executable (a
+    /// `RUSTC_WRAPPER`, say); returns its path.
+    pub fn script(&self, name: &str, text: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
 }
 
 /// Runs `cmd`, panicking with its whole output unless it succeeds.

@@ -9,7 +9,6 @@
 //! started), as a closed terminal would.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::Command;
@@ -44,9 +43,7 @@ fn killed_then_rebuilt(crate_name: &str, when: When) {
     let fork = e2e::fork();
     let project = Project::fixture("layers");
     let dir = project.path();
-    let wrapper = dir.join("kill-wrapper.sh");
-    fs::write(&wrapper, WRAPPER).unwrap();
-    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    let wrapper = project.script("kill-wrapper.sh", WRAPPER);
     let marker = dir.join("killed");
     let cargo = |args: &[&str]| {
         let mut cmd = fork.cargo(dir, args);

@@ -4,7 +4,6 @@
 //! prints under `dev`.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -482,14 +481,11 @@ fn a_source_saved_during_the_compile_that_may_keep_the_metadata_gives_new_metada
     let dir = project.path();
     let lib = dir.join("core/src/lib.rs");
     let saved = dir.join("saved-during-the-build.rs");
-    let wrapper = dir.join("save-during-the-compile.sh");
-    fs::write(
-        &wrapper,
+    let wrapper = project.script(
+        "save-during-the-compile.sh",
         "#!/bin/sh\ncase \" $* \" in *\" --crate-name core_lib \"*)\n  \
          if [ -e \"$SAVED\" ]; then cat \"$SAVED\" > \"$LIB\" && rm \"$SAVED\"; fi;;\nesac\nexec \"$@\"\n",
-    )
-    .unwrap();
-    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let build = |dynamic: bool| {
         let mut args = vec!["build", "--locked", "-p", "app"];
         let mut cmd = if dynamic {
@@ -528,13 +524,10 @@ fn the_compile_that_keeps_the_metadata_keeps_the_incremental_cache() {
     let fork = e2e::fork();
     let project = Project::fixture("relink");
     let dir = project.path();
-    let wrapper = dir.join("incremental-info.sh");
-    fs::write(
-        &wrapper,
+    let wrapper = project.script(
+        "incremental-info.sh",
         "#!/bin/sh\ncase \" $* \" in *\" --crate-name core_lib \"*) exec \"$@\" -Zincremental-info;; esac\nexec \"$@\"\n",
-    )
-    .unwrap();
-    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let build = || {
         let mut cmd = fork.cargo(dir, &["build", "--locked", "--dynamic", "-p", "app"]);
         cmd.env("RUSTC_WORKSPACE_WRAPPER", &wrapper)
