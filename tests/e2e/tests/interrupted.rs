@@ -123,6 +123,14 @@ fn killed_then_rebuilt(crate_name: &str, at_link: bool, when: When, edit: Edit) 
         assert!(both.contains("Relinked base"), "{both}");
     }
     assert_eq!(run_app(dir), expected("after the edit"));
+    // rustc keeps its temporary folder for a link unit's line to be run again: the one of a
+    // link killed is gone too.
+    let left: Vec<_> = fs::read_dir(dir.join("target/dynamic/deps"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("rustc"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     run_ok(&mut cargo(&["test", "--locked", "--dynamic"]));
 }
 
@@ -178,6 +186,11 @@ fn killed_after_a_link_unit_was_relinked_by_its_last_link_line() {
 #[test]
 fn killed_before_a_link_unit_links_with_rustc() {
     killed_then_rebuilt("base_dylib", true, When::Before, Edit::Interface);
+}
+
+#[test]
+fn killed_after_a_link_unit_linked_with_rustc() {
+    killed_then_rebuilt("base_dylib", true, When::After, Edit::Interface);
 }
 
 #[test]
