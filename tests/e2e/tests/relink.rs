@@ -514,6 +514,49 @@ fn a_source_saved_during_the_compile_that_may_keep_the_metadata_gives_new_metada
     assert!(log.contains("Compiling mid"), "{log}");
 }
 
+/// A library compiled again only because one below it got new metadata (`mid`, after an
+/// interface edit of `core`) keeps the record of its interface that its last compile wrote
+/// from the same sources, without reading them again; that record decides its next edit, a
+/// plain function's body, which relinks `mid`.
+#[test]
+fn a_library_compiled_again_for_a_library_below_keeps_the_record_of_its_interface() {
+    let fork = e2e::fork();
+    let project = Project::fixture("relink");
+    let dir = project.path();
+    build_and_compare(&fork, dir, &[]);
+    let record = interface_record(dir, "mid");
+    let recorded = fs::read_to_string(&record).unwrap();
+    let written = fs::metadata(&record).unwrap().modified().unwrap();
+    apply(dir, edit_where(|e| e.what == "a const's value"));
+    let log = build_and_compare(&fork, dir, &[]);
+    assert!(log.contains("Compiling mid"), "{log}");
+    assert_eq!(fs::read_to_string(&record).unwrap(), recorded, "{log}");
+    let now = fs::metadata(&record).unwrap().modified().unwrap();
+    assert_eq!(now, written, "the record was written again:\n{log}");
+    replace_once(
+        &dir.join("mid/src/lib.rs"),
+        "format!(\"plain {}\"",
+        "format!(\"plain  {}\"",
+        "mid's report",
+    );
+    let log = build_and_compare(&fork, dir, &[]);
+    assert!(log.contains("Relinked mid"), "{log}");
+}
+
+/// The file in which the `dynamic` profile records the interface of `package`'s library.
+fn interface_record(dir: &Path, package: &str) -> std::path::PathBuf {
+    let fingerprints = dir.join("target/dynamic/.fingerprint");
+    let prefix = format!("{package}-");
+    fs::read_dir(&fingerprints)
+        .unwrap()
+        .map(|entry| entry.unwrap().path().join("interface"))
+        .find(|record| {
+            let folder = record.parent().unwrap().file_name().unwrap();
+            folder.to_str().unwrap().starts_with(&prefix) && record.exists()
+        })
+        .unwrap_or_else(|| panic!("no interface recorded for `{package}`"))
+}
+
 /// The compile that keeps `core`'s metadata, and the one after it that does not, both reuse
 /// rustc's incremental cache: rustc throws it away when a tracked argument (`--emit` among
 /// them) differs from the last compile's, and both then start from scratch. rustc says so
