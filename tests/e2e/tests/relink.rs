@@ -514,6 +514,27 @@ fn a_source_saved_during_the_compile_that_may_keep_the_metadata_gives_new_metada
     assert!(log.contains("Compiling mid"), "{log}");
 }
 
+/// A body edit that does not compile, then its fix: the compile that failed was aside and
+/// left `core`'s rlib in place, so the fixed build keeps its metadata and relinks it alone.
+#[test]
+fn a_body_edit_that_fails_to_compile_then_its_fix_relinks() {
+    let fork = e2e::fork();
+    let project = Project::fixture("relink");
+    let dir = project.path();
+    build_and_compare(&fork, dir, &[]);
+    let lib = dir.join("core/src/lib.rs");
+    replace_once(&lib, "    helper(1)\n", "    helper(1) + \"one\"\n", "a type error");
+    let failed = fork
+        .cargo(dir, &["build", "--locked", "--dynamic", "-p", "app"])
+        .output()
+        .unwrap();
+    assert!(!failed.status.success(), "{}", stderr(&failed));
+    replace_once(&lib, "    helper(1) + \"one\"\n", "    helper(2)\n", "its fix");
+    let log = build_and_compare(&fork, dir, &[]);
+    assert!(log.contains("Relinked core_lib"), "{log}");
+    assert!(!log.contains("Compiling mid"), "{log}");
+}
+
 /// A library compiled again only because one below it got new metadata (`mid`, after an
 /// interface edit of `core`) keeps the record of its interface that its last compile wrote
 /// from the same sources, without reading them again; that record decides its next edit, a
